@@ -1,0 +1,331 @@
+"""Read reports as they are published (txt in any common encoding, html, docx, pdf) and
+write annotation records (JSONL, CSV).
+
+The format is detected from the bytes, not from the file extension.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import os
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+
+class ReadError(Exception):
+    """A file could not be read as a report. ``str(err)`` is a one-line message naming the file."""
+
+    def __init__(self, path: str | os.PathLike, problem: str):
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")
+
+
+@dataclass
+class RawText:
+    text: str
+    format: str  # txt | html | docx | pdf
+    encoding: str | None = None
+
+
+_BOMS = [
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+]
+
+_HTML_SNIFF = re.compile(r"<\s*(!doctype\s+html|html|head|body|meta|div|p|title)\b", re.I)
+
+
+def decode_bytes(data: bytes, path: str = "<bytes>") -> tuple[str, str]:
+    """Decode text bytes, detecting UTF-8 (with or without BOM), UTF-16/32 and GB18030/GBK.
+
+    Returns (text, encoding). Raises ReadError for bytes that are not text.
+    """
+    for bom, enc in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(enc), enc
+            except UnicodeDecodeError as e:
+                raise ReadError(path, f"starts with a {enc} byte-order mark but does not decode ({e.reason})")
+    # UTF-16 without BOM: many NUL bytes at alternating positions
+    if len(data) >= 4 and b"\x00" in data[:4096]:
+        sample = data[:4096]
+        even_nul = sample[0::2].count(0)
+        odd_nul = sample[1::2].count(0)
+        half = len(sample) / 2
+        for enc, ok in (("utf-16-le", odd_nul > 0.3 * half and even_nul < 0.05 * half),
+                        ("utf-16-be", even_nul > 0.3 * half and odd_nul < 0.05 * half)):
+            if ok:
+                try:
+                    return data.decode(enc), enc
+                except UnicodeDecodeError:
+                    pass
+        raise ReadError(path, "binary file (contains NUL bytes), not a text report")
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    # Chinese government sites mostly publish GBK/GB2312; GB18030 is their superset.
+    try:
+        text = data.decode("gb18030")
+        if _looks_like_text(text):
+            return text, "gb18030"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None or not _looks_like_text(str(best)):
+        raise ReadError(path, "cannot detect a text encoding (binary or corrupt file)")
+    return str(best), best.encoding
+
+
+def _looks_like_text(text: str) -> bool:
+    if not text:
+        return False
+    bad = sum(1 for ch in text[:20000] if (ord(ch) < 32 and ch not in "\r\n\t\f") or 0xE000 <= ord(ch) <= 0xF8FF)
+    return bad / min(len(text), 20000) < 0.01
+
+
+def sniff_format(data: bytes) -> str:
+    if data.startswith(b"%PDF"):
+        return "pdf"
+    if data.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as z:
+                if "word/document.xml" in z.namelist():
+                    return "docx"
+        except zipfile.BadZipFile:
+            pass
+        return "zip"
+    return "text"
+
+
+def read_document_text(path: str | os.PathLike) -> RawText:
+    """Read a report file into raw text with paragraph breaks as newlines."""
+    p = Path(path)
+    if not p.exists():
+        raise ReadError(p, "no such file")
+    if p.is_dir():
+        raise ReadError(p, "is a directory, not a file")
+    try:
+        data = p.read_bytes()
+    except OSError as e:
+        raise ReadError(p, f"cannot read ({e.strerror})")
+    if not data.strip():
+        raise ReadError(p, "empty file")
+    fmt = sniff_format(data)
+    if fmt == "pdf":
+        text = pdf_to_text(data, str(p))
+        result = RawText(text, "pdf")
+    elif fmt == "docx":
+        result = RawText(docx_to_text(data, str(p)), "docx")
+    elif fmt == "zip":
+        raise ReadError(p, "zip archive that is not a .docx document")
+    else:
+        text, enc = decode_bytes(data, str(p))
+        if _HTML_SNIFF.search(text[:5000]):
+            result = RawText(html_to_text(text), "html", enc)
+        else:
+            result = RawText(text, "txt", enc)
+    if not result.text.strip():
+        raise ReadError(p, f"no text found in this {result.format} file")
+    return result
+
+
+# --------------------------------------------------------------------------- HTML
+
+_DROP_TAGS = ("script", "style", "noscript", "iframe", "nav", "header", "footer", "form",
+              "button", "select", "svg", "canvas", "template", "head", "input", "textarea")
+_DROP_ATTR = re.compile(
+    r"(^|[\s_-])(nav|navbar|menu|breadcrumb|crumb|share|bdshare|social|footer|header|toolbar|"
+    r"sidebar|qrcode|ewm|copyright|topbar|search)([\s_-]|$)", re.I)
+_BLOCK_TAGS = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr",
+               "table", "section", "article", "blockquote", "pre", "dd", "dt", "dl", "td", "th",
+               "hr", "main", "center", "title", "figure", "figcaption"}
+
+
+def html_to_text(html: str) -> str:
+    """Main text of a web page with paragraph breaks; scripts, navigation, share widgets dropped."""
+    from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+
+    soup = BeautifulSoup(html, "lxml")
+    for t in soup.find_all(_DROP_TAGS):
+        t.decompose()
+    for c in soup.find_all(string=lambda s: isinstance(s, Comment)):
+        c.extract()
+    for t in soup.find_all(True):
+        if getattr(t, "decomposed", False):
+            continue
+        attrs = getattr(t, "attrs", None)
+        if not attrs:
+            continue
+        ident = " ".join([attrs.get("id") or ""] + list(attrs.get("class") or []))
+        if ident and _DROP_ATTR.search(ident):
+            t.decompose()
+    root = soup.body or soup
+    parts: list[str] = []
+
+    def walk(node: Any) -> None:
+        for child in node.children:
+            if isinstance(child, NavigableString):
+                parts.append(str(child).replace("\n", " ").replace("\r", " "))
+            elif isinstance(child, Tag):
+                block = child.name in _BLOCK_TAGS
+                if block:
+                    parts.append("\n")
+                walk(child)
+                if block:
+                    parts.append("\n")
+
+    walk(root)
+    lines = [re.sub(r"[ \t]+", " ", ln).strip() for ln in "".join(parts).split("\n")]
+    return "\n".join(ln for ln in lines if ln)
+
+
+# --------------------------------------------------------------------------- DOCX, PDF
+
+
+def docx_to_text(data: bytes, path: str = "<docx>") -> str:
+    import docx
+
+    try:
+        d = docx.Document(io.BytesIO(data))
+    except Exception as e:  # python-docx raises several kinds for corrupt packages
+        raise ReadError(path, f"corrupt .docx ({type(e).__name__})")
+    lines: list[str] = []
+    body = d.element.body
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph as DocxParagraph
+
+    for child in body.iterchildren():
+        tag = child.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            lines.append(DocxParagraph(child, d).text)
+        elif tag == "tbl":
+            for row in Table(child, d).rows:
+                cells: list[str] = []
+                for cell in row.cells:
+                    if cell.text not in cells:
+                        cells.append(cell.text)
+                lines.append(" ".join(cells))
+    return "\n".join(lines)
+
+
+_PDF_END = re.compile(r"[。！？；:：!?;」”）)]$")
+_PDF_START_BLOCK = re.compile(r"^\s*([一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)]|\d+[.．、]|第[一二三四五六七八九十]+[章节条])")
+
+
+def pdf_to_text(data: bytes, path: str = "<pdf>") -> str:
+    """Text layer of a PDF. Lines wrapped by the page width are joined back into paragraphs."""
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except (PdfReadError, ValueError, KeyError) as e:
+        raise ReadError(path, f"corrupt PDF ({e})")
+    if not any(p.strip() for p in pages):
+        raise ReadError(path, "PDF has no text layer (scanned image?); OCR it first")
+    lines = [ln.strip() for page in pages for ln in page.splitlines()]
+    lines = [ln for ln in lines if ln and not re.fullmatch(r"[-—\s]*\d+[-—\s]*", ln)]  # page numbers
+    if not lines:
+        return ""
+    lengths = sorted(len(ln) for ln in lines)
+    full = lengths[int(0.8 * (len(lengths) - 1))]  # typical full-line width
+    out = [lines[0]]
+    for ln in lines[1:]:
+        prev = out[-1]
+        wrapped = len(prev) >= full - 2 and not _PDF_END.search(prev) and not _PDF_START_BLOCK.match(ln)
+        if wrapped:
+            out[-1] = prev + ln
+        else:
+            out.append(ln)
+    return "\n".join(out)
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def iter_jsonl(path: str | os.PathLike) -> Iterator[dict[str, Any]]:
+    with open(path, encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                yield json.loads(line)
+            except json.JSONDecodeError as e:
+                raise ReadError(path, f"line {lineno} is not valid JSON ({e.msg})")
+
+
+class AtomicWriter:
+    """Write to ``path.part`` and rename into place on success; nothing half-written remains."""
+
+    def __init__(self, path: str | os.PathLike, newline: str | None = None):
+        self.path = Path(path)
+        self.tmp = self.path.with_name(self.path.name + ".part")
+        self.newline = newline
+        self.f: Any = None
+
+    def __enter__(self):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.f = open(self.tmp, "w", encoding="utf-8", newline=self.newline)
+        return self.f
+
+    def __exit__(self, exc_type, exc, tb):
+        self.f.close()
+        if exc_type is None:
+            os.replace(self.tmp, self.path)
+        else:
+            self.tmp.unlink(missing_ok=True)
+        return False
+
+
+def write_jsonl(records: Iterable[dict[str, Any]], path: str | os.PathLike) -> int:
+    n = 0
+    with AtomicWriter(path) as f:
+        for r in records:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+            n += 1
+    return n
+
+
+SENTENCE_CSV_FIELDS = ["doc_id", "source_path", "sentence", "start", "end", "paragraph", "label",
+                       "label_source", "reason", "is_heading", "text", "entities"]
+
+
+def sentence_rows(record: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """One row per sentence of an annotated document record."""
+    ents = record.get("entities", [])
+    for i, s in enumerate(record["sentences"]):
+        inside = [e for e in ents if e["start"] >= s["start"] and e["end"] <= s["end"]]
+        yield {
+            "doc_id": record["id"], "source_path": record.get("source_path"), "sentence": i,
+            "start": s["start"], "end": s["end"], "paragraph": s["paragraph"], "label": s["label"],
+            "label_source": s["label_source"], "reason": s.get("reason"),
+            "is_heading": s.get("is_heading", False), "text": s["text"],
+            "entities": "; ".join(f"{e['type']}:{e['text']}" for e in inside),
+        }
+
+
+def write_sentence_csv(records: Iterable[dict[str, Any]], path: str | os.PathLike) -> int:
+    n = 0
+    with AtomicWriter(path, newline="") as f:
+        w = csv.DictWriter(f, fieldnames=SENTENCE_CSV_FIELDS)
+        w.writeheader()
+        for r in records:
+            for row in sentence_rows(r):
+                w.writerow(row)
+                n += 1
+    return n
