@@ -1,0 +1,257 @@
+"""Rule extractors for LAW, DOCNO, METRIC and DATE, following LABELING.md.
+
+Spans are character offsets into the text given; spans never overlap (priority:
+DOCNO > LAW > DATE > METRIC). ``extract(text)`` is the entry point.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+from .lexicon import law_lexicon
+from .schema import Entity
+
+# --------------------------------------------------------------------------- DOCNO
+
+_OPEN = "〔\\[［(（【"
+_CLOSE = "〕\\]］)）】"
+_DOCNO_CODE_STOP = re.compile(r"(根据|按照|依据|参照|印发|转发|下发|关于|的|和|及|与|于|见|以|是|经|即|按|据|照|文件)$")
+DOCNO_RE = re.compile(
+    rf"(?P<code>[\u4e00-\u9fa5]{{1,12}})\s*[{_OPEN}]\s*(?P<year>(19|20)\d{{2}})\s*[{_CLOSE}]\s*(?P<num>\d{{1,5}})\s*号"
+    rf"|(?P<ling>[\u4e00-\u9fa5]{{1,12}}令\s*(\d{{4}}年)?\s*第\s*[\d一二三四五六七八九十百零〇]+\s*号)")
+_LING_PREFIX_STOP = re.compile(r"^.*?(根据|按照|依据|的|和|及|与|以|经)")
+
+
+def extract_docno(text: str) -> list[Entity]:
+    out = []
+    for m in DOCNO_RE.finditer(text):
+        start = m.start()
+        code = m.group("code") or m.group("ling")
+        # trim words of the running sentence off the issuer code: 根据遂府〔2024〕6号 → 遂府〔2024〕6号
+        cm = _LING_PREFIX_STOP.match(code)
+        if cm and cm.end() < len(code) - 1:
+            start += cm.end()
+        out.append(Entity(start, m.end(), "DOCNO", text[start:m.end()]))
+    return out
+
+
+# --------------------------------------------------------------------------- LAW
+
+_NOT_LAW_TITLE = re.compile(
+    r"^(人民日报|光明日报|法制日报|法治日报|经济日报|求是|半月谈|新华每日电讯|学习时报|中国青年报|.{0,10}(日报|晚报|周刊|杂志|学报))$|"
+    r"学习纲要$|(读本|教材|手册|文选|选编|讲话|评估报告|白皮书|汇编|问答|丛书|导读)$|^习近平.{0,20}(论|讲话|文集|选编|学习纲要)")
+LAW_SUFFIX = r"(法典|法|条例|规定|规则|办法|细则|纲要|意见|决定|通知|方案|规划|计划|标准|准则|制度|协议|清单|要点|安排|指引|指南|目录)"
+# events, days and campaigns named after a law are not LAW
+_EVENT_AFTER = re.compile(r"^(日|宣传周|宣传月|宣传日|宣誓|晨读|进\S{0,3}(活动)?|知识竞赛|主题|学习月|公园|广场|文化|精神|实施\d+周年)")
+_LAW_BOUNDARY_AFTER = re.compile(r"^(律|规|院|治|官|学|制|务|庭|人|理|定|条例|典)")
+
+
+def _bracket_titles(text: str) -> list[tuple[int, int]]:
+    """Spans inside the outermost 《…》 pairs (nested 〈〉/《》 kept inside)."""
+    spans = []
+    depth = 0
+    start = -1
+    for i, ch in enumerate(text):
+        if ch == "《":
+            if depth == 0:
+                start = i + 1
+            depth += 1
+        elif ch == "》" and depth > 0:
+            depth -= 1
+            if depth == 0:
+                spans.append((start, i))
+        elif ch in "\n" and depth:
+            depth = 0
+    return spans
+
+
+def extract_law(text: str) -> list[Entity]:
+    out: list[Entity] = []
+    taken = [False] * len(text)
+    for a, b in _bracket_titles(text):
+        title = text[a:b].strip()
+        if not title or _NOT_LAW_TITLE.search(title):
+            continue
+        out.append(Entity(a, b, "LAW", text[a:b]))
+        for i in range(a - 1, min(b + 1, len(text))):
+            taken[i] = True
+    # a closing 》 whose opening 《 was lost in scraping: 行政处罚法》、《…
+    for m in re.finditer(r"(?<![《\u4e00-\u9fa5])([\u4e00-\u9fa5]{2,20}" + LAW_SUFFIX + r")》", text):
+        a, b = m.start(1), m.end(1)
+        if not any(taken[a:b]) and text.count("《", 0, a) <= text.count("》", 0, a):
+            out.append(Entity(a, b, "LAW", text[a:b]))
+            for i in range(a, b + 1):
+                taken[i] = True
+    # unbracketed law names from the lexicon
+    lex = law_lexicon()
+    if lex.pattern is not None:
+        for m in lex.pattern.finditer(text):
+            a, b = m.start(), m.end()
+            if any(taken[a:b]):
+                continue
+            after = text[b:b + 8]
+            if _EVENT_AFTER.match(after) or _LAW_BOUNDARY_AFTER.match(after):
+                continue
+            before = text[max(0, a - 1):a]
+            if before and re.match(r"[\u4e00-\u9fa5]", before) and m.group(0) in lex.needs_boundary \
+                    and before not in "习学贯宣施行守读按据照依反修订制定了和及与、的是":
+                continue
+            out.append(Entity(a, b, "LAW", text[a:b]))
+            for i in range(a, b):
+                taken[i] = True
+    return out
+
+
+# --------------------------------------------------------------------------- DATE
+
+_Y = r"(?:19|20)\d{2}"
+_CNY = r"[二一][〇○零0OＯ一二三四五六七八九]{3}"
+_CNMD = r"[一二三四五六七八九十]{1,3}"
+DATE_RE = re.compile(
+    rf"(?:{_Y}|{_CNY})\s*(?:[—–\-~～至到]\s*(?:{_Y}|{_CNY}))?年"
+    rf"(?:\s*(?:\d{{1,2}}|{_CNMD})\s*月(?:份)?(?:\s*(?:\d{{1,2}}|{_CNMD})\s*[日号])?)?"
+    rf"(?:\s*(?:[—–\-~～至到]\s*(?:(?:\d{{1,2}}|{_CNMD})\s*月)?\s*(?:\d{{1,2}}|{_CNMD})\s*[日号]))?"
+    rf"(?:度|末|初|底(?!线))?"
+    rf"|{_Y}-\d{{1,2}}-\d{{1,2}}(?!\d)"
+    rf"|{_Y}\.\d{{1,2}}\.\d{{1,2}}(?!\d)"
+    rf"|{_Y}/\d{{1,2}}/\d{{1,2}}(?!\d)"
+    rf"|(?<![\d第])\d{{1,2}}月(?:\d{{1,2}}[日号])?(?:\s*[—–\-~～至到]\s*(?:\d{{1,2}}月)?\d{{1,2}}[日号])?"
+    rf"|(?<![\d第])\d{{1,2}}月份"
+)
+
+
+def extract_date(text: str) -> list[Entity]:
+    out = []
+    for m in DATE_RE.finditer(text):
+        a, b = m.start(), m.end()
+        if a > 0 and text[a - 1].isdigit():
+            continue
+        s = m.group(0)
+        if s.endswith("底") or s.endswith("初"):  # 2024年底 is kept, but not when it starts a word like 底线
+            pass
+        # bare month without day or year: needs 月 followed by something date-like or a day
+        if re.fullmatch(r"\d{1,2}月", s) and not re.match(r"(份|上旬|中旬|下旬|起|以来|底|初|末|,|，|、)", text[b:b + 2]):
+            continue
+        if re.fullmatch(r"\d{1,2}月", s):
+            pass
+        out.append(Entity(a, b, "DATE", s))
+    return out
+
+
+# --------------------------------------------------------------------------- METRIC
+
+_AR_NUM = r"\d+(?:\.\d+)?"
+_CN_DIGITS = "零〇一二两三四五六七八九十百千万亿兩萬億"
+_CN_NUM = rf"[{_CN_DIGITS}]+"
+_MAG = r"(?:[万亿千百萬億]+)?"
+_APPROX = r"(?:余|多)?"
+UNITS = sorted(
+    """% ％ ‰ 个百分点 百分点 倍 个工作日 工作日 个月 小时 分钟 秒 天 日 周
+    人次 家次 户次 件次 场次 辆次 艘次 批次 期次 车次 架次 项次 个次 次 人 名 位 户 家 所 座 处 个 项 件 条 部 份 篇 本 册 套 台 辆 艘 张 幅
+    场 期 批 类 起 宗 例 起 单 笔 组 支 队 轮 门 节 课时 学时 元 万元 亿元 千元 美元 吨 公斤 千克 斤 亩 公顷 平方米 平方公里 公里 千米 米
+    立方米 千瓦 千瓦时 項 個 條 場 場次 萬元 億元 張 輛 戶 處 項次 萬人次 张次 册次 份次 人数 名次 项目 个村 个乡镇 个社区 条次 课 堂 次会议 篇次 页 GB 兆 户次 种 块 栋 间 所次 只 头 株 棵""".split(),
+    key=len, reverse=True)
+_UNIT_RE = "|".join(re.escape(u) for u in UNITS)
+METRIC_RE = re.compile(
+    rf"(?P<num>(?:{_AR_NUM}{_MAG}|{_CN_NUM}){_APPROX}(?:\s*[—–\-~～至到]\s*(?:{_AR_NUM}{_MAG}|{_CN_NUM}))?{_APPROX}{_MAG})"
+    rf"\s*(?P<unit>{_UNIT_RE})")
+_ORDINAL_BEFORE = re.compile(r"(第|每|前|近|连续|逐|每隔|年均)$")
+# time frames and streaks: 近四年, 连续2年; frequencies: 每年一次
+_NOT_AFTER_CN = re.compile(r"^(体|致|直|律|般|起|同|并|系列|些|线|流|级|手|把手|道|方面|下|上|中|是|要|定|切|旦|样|带一路)")
+_FREQ_BEFORE = re.compile(r"(每(年|月|季度?|半年|周|天|日)?\S{0,4})$")
+_GOAL_CUES = re.compile(r"力争|确保|目标|不低于|不少于|争取|预期|计划(于|到|在|完成)|拟|务必|要达到|将达到|预计")
+
+
+def _is_chinese_numeral(s: str) -> bool:
+    return bool(re.fullmatch(rf"[{_CN_DIGITS}]+", s))
+
+
+def extract_metric(text: str) -> list[Entity]:
+    out = []
+    quotes = _quoted_spans(text)
+    for m in METRIC_RE.finditer(text):
+        a, b = m.start(), m.end()
+        num, unit = m.group("num"), m.group("unit")
+        prev = text[max(0, a - 4):a]
+        after = text[b:b + 4]
+        if a > 0 and (text[a - 1].isdigit() or text[a - 1] == "."):
+            continue
+        if _ORDINAL_BEFORE.search(prev) and not _is_chinese_numeral(num[:1]) or prev.endswith("第"):
+            continue
+        cn = _is_chinese_numeral(num.replace("余", "").replace("多", ""))
+        if cn:
+            if len(num) == 1 and num in "一" and unit not in ("次", "批次", "场次", "人次", "件", "项", "个"):
+                continue
+            if re.search(r"(第|每|统|进|唯|同|万|之|其|另|逐|近|单|前|后|这|那|哪|任|某|全|专|不|多|几)$", text[max(0, a - 1):a]):
+                continue
+            if _NOT_AFTER_CN.match(text[a + len(num):]):
+                continue
+            core = num.replace("余", "").replace("多", "")
+            if core == "一" or core[0] in "百千万萬":  # 一个/一项 are not counts; 百名法学家 is a slogan
+                continue
+            if unit == "次" and (re.match(r"(全会|全体会议|会议|、)", after) or text[max(0, a - 1):a] in "届、"):
+                continue  # 六届二次全会 is an ordinal
+            if core in ("两", "兩") and re.match(r"(个)(大局|维护|确立|务必|结合|一百年|毫不动摇)", text[a + len(num):]):
+                continue
+            if re.search(r"第[一二三四五六七八九十]+、$", text[max(0, a - 6):a]):
+                continue
+        if unit in ("日", "天", "周", "个月") and not re.search(r"(压缩|缩短|提速|减少|时限|办结|以内|内办|办理)", text[max(0, a - 10):b + 4]):
+            continue
+        if unit == "日" and re.match(r"\d", num):  # 6月1日 is a date
+            continue
+        if re.match(r"^(首次|第一|率先|“)", after) and cn:
+            continue
+        if _FREQ_BEFORE.search(text[max(0, a - 6):a]) and unit in ("次", "场", "期", "批"):
+            continue
+        if any(qa < a and b <= qb and qb - qa <= 16 for qa, qb in quotes):  # slogans “四个百分百”
+            continue
+        if re.match(r"\d{4}$", num) and unit in ("年",):
+            continue
+        out.append(Entity(a, b, "METRIC", text[a:b], target=False))
+    return out
+
+
+def _quoted_spans(text: str) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in re.finditer(r"“[^“”]{1,30}”|\"[^\"]{1,30}\"", text)]
+
+
+def metric_is_target(text: str, ent: Entity, sentence_label: str | None = None) -> bool:
+    """A METRIC states a goal (LABELING.md): goal cues before it in its clause, or a plans sentence."""
+    if sentence_label == "plans":
+        return True
+    left = text[max(0, ent.start - 40):ent.start]
+    clause = re.split(r"[。；;!?！？]", left)[-1]
+    return bool(_GOAL_CUES.search(clause)) and not re.search(r"(已|累计|全年|共|实现了|达到了|完成)", clause[-12:])
+
+
+# --------------------------------------------------------------------------- combined
+
+
+def _resolve(groups: Iterable[list[Entity]]) -> list[Entity]:
+    """Merge entity lists in priority order; later lists never overlap earlier ones."""
+    chosen: list[Entity] = []
+    for ents in groups:
+        for e in sorted(ents, key=lambda e: (e.start, -(e.end - e.start))):
+            if e.end <= e.start:
+                continue
+            if any(e.start < c.end and c.start < e.end for c in chosen):
+                continue
+            chosen.append(e)
+    return sorted(chosen, key=lambda e: e.start)
+
+
+def extract(text: str, sentence_labels: list[tuple[int, int, str]] | None = None) -> list[Entity]:
+    """All rule entities of ``text``. ``sentence_labels`` ((start, end, label) spans) set the
+    METRIC target flag for metrics in plans sentences."""
+    ents = _resolve([extract_docno(text), extract_law(text), extract_date(text), extract_metric(text)])
+    for e in ents:
+        if e.type == "METRIC":
+            lab = None
+            if sentence_labels:
+                for a, b, l in sentence_labels:
+                    if a <= e.start < b:
+                        lab = l
+                        break
+            e.target = metric_is_target(text, e, lab)
+    return ents
