@@ -1,0 +1,321 @@
+"""Evaluation against hand-labelled gold paragraphs (format: LABELING.md §3).
+
+Sentence labels are scored on the gold sentence spans, so segmentation errors are measured
+separately. Two modes: in context (the paragraphs of a ``doc_id`` rebuilt into one document,
+as a labeller sees a report) and sentence alone. Entities are scored strict (same span and
+type) and partial (overlapping span, same type).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import Counter, OrderedDict, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+from .extract import extract
+from .io import ReadError, iter_jsonl
+from .schema import ENTITY_TYPES, LABELS, Document
+from .text import document_from_paragraphs
+
+# --------------------------------------------------------------------------- gold
+
+
+@dataclass
+class GoldParagraph:
+    id: str
+    doc_id: str
+    source: str
+    text: str
+    label: str
+    sentences: list[dict[str, Any]]
+    entities: list[dict[str, Any]]
+
+
+@dataclass
+class GoldDocument:
+    doc_id: str
+    source: str
+    paragraphs: list[GoldParagraph]
+
+    def to_document(self) -> Document:
+        return document_from_paragraphs(
+            [p.text for p in self.paragraphs], self.doc_id,
+            [[(s["start"], s["end"]) for s in p.sentences] for p in self.paragraphs])
+
+    @property
+    def sentence_labels(self) -> list[str]:
+        return [s["label"] for p in self.paragraphs for s in p.sentences]
+
+
+def load_gold(path: str | Path) -> list[GoldDocument]:
+    """Gold paragraphs grouped into documents, in file order. Checks the format."""
+    docs: "OrderedDict[str, GoldDocument]" = OrderedDict()
+    for i, r in enumerate(iter_jsonl(path), 1):
+        for key in ("doc_id", "text", "sentences"):
+            if key not in r:
+                raise ReadError(path, f"record {i} has no {key!r} field")
+        for s in r["sentences"]:
+            if s.get("label") not in LABELS:
+                raise ReadError(path, f"record {i}: unknown sentence label {s.get('label')!r}")
+            if not (0 <= s["start"] < s["end"] <= len(r["text"])):
+                raise ReadError(path, f"record {i}: sentence span {s['start']}-{s['end']} outside the text")
+        for e in r.get("entities", []):
+            if e.get("type") not in ENTITY_TYPES:
+                raise ReadError(path, f"record {i}: unknown entity type {e.get('type')!r}")
+        p = GoldParagraph(r.get("id", f"p{i}"), r["doc_id"], r.get("source", "unknown"), r["text"],
+                          r.get("label") or paragraph_label(r["text"], r["sentences"]), r["sentences"],
+                          r.get("entities", []))
+        docs.setdefault(p.doc_id, GoldDocument(p.doc_id, p.source, [])).paragraphs.append(p)
+    if not docs:
+        raise ReadError(path, "no gold records")
+    return list(docs.values())
+
+
+def paragraph_label(text: str, sentences: Sequence[dict[str, Any]], labels: Sequence[str] | None = None) -> str:
+    """The label covering most characters of a paragraph (LABELING.md rule 5)."""
+    cover: Counter[str] = Counter()
+    for i, s in enumerate(sentences):
+        cover[labels[i] if labels is not None else s["label"]] += s["end"] - s["start"]
+    if not cover:
+        return "other"
+    best = max(cover.values())
+    for lab in LABELS:  # deterministic tie-break in label order
+        if cover[lab] == best:
+            return lab
+    return "other"
+
+
+# --------------------------------------------------------------------------- classification metrics
+
+
+def classification_metrics(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str] = LABELS) -> dict[str, Any]:
+    """Per-label precision/recall/F1/support, macro-F1 over labels with support or predictions,
+    accuracy, confusion matrix (rows gold, columns predicted)."""
+    if len(gold) != len(pred):
+        raise ValueError("gold and pred differ in length")
+    per: dict[str, dict[str, float]] = {}
+    f1s = []
+    for lab in labels:
+        tp = sum(1 for g, p in zip(gold, pred) if g == lab and p == lab)
+        fp = sum(1 for g, p in zip(gold, pred) if g != lab and p == lab)
+        fn = sum(1 for g, p in zip(gold, pred) if g == lab and p != lab)
+        support = tp + fn
+        prec = tp / (tp + fp) if tp + fp else 0.0
+        rec = tp / support if support else 0.0
+        f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+        per[lab] = {"precision": prec, "recall": rec, "f1": f1, "support": support}
+        if support or tp + fp:  # a label absent from gold and predictions does not count
+            f1s.append(f1)
+    acc = sum(1 for g, p in zip(gold, pred) if g == p) / len(gold) if gold else 0.0
+    cm = [[sum(1 for g, p in zip(gold, pred) if g == a and p == b) for b in labels] for a in labels]
+    return {"macro_f1": sum(f1s) / len(f1s) if f1s else 0.0, "accuracy": acc, "per_label": per,
+            "confusion": {"labels": list(labels), "matrix": cm}, "n": len(gold)}
+
+
+# --------------------------------------------------------------------------- entity metrics
+
+Span = tuple[int, int, str]  # start, end, type (per paragraph; the caller keys by paragraph)
+
+
+def _prf(tp: float, n_pred: float, n_gold: float) -> dict[str, float]:
+    p = tp / n_pred if n_pred else 0.0
+    r = tp / n_gold if n_gold else 0.0
+    return {"precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0, "support": int(n_gold)}
+
+
+def entity_metrics(gold: Iterable[tuple[Any, Span]], pred: Iterable[tuple[Any, Span]],
+                   types: Sequence[str] = ENTITY_TYPES) -> dict[str, Any]:
+    """Strict and partial P/R/F1 per type and micro. Items are (paragraph key, span).
+
+    Duplicate spans count once. Partial: a predicted span matches a gold span of the same
+    type that overlaps it, one-to-one (greedy in order of overlap size)."""
+    g = sorted(set(gold), key=lambda x: (str(x[0]), x[1]))
+    p = sorted(set(pred), key=lambda x: (str(x[0]), x[1]))
+    out: dict[str, Any] = {"strict": {"per_type": {}}, "partial": {"per_type": {}}}
+    gs, ps = set(g), set(p)
+    tot = Counter()
+    for t in types:
+        gt = {x for x in gs if x[1][2] == t}
+        pt = {x for x in ps if x[1][2] == t}
+        tp = len(gt & pt)
+        out["strict"]["per_type"][t] = _prf(tp, len(pt), len(gt))
+        ptp = _partial_matches([x for x in g if x[1][2] == t], [x for x in p if x[1][2] == t])
+        out["partial"]["per_type"][t] = _prf(ptp, len(pt), len(gt))
+        tot["tp"] += tp
+        tot["ptp"] += ptp
+        tot["pred"] += len(pt)
+        tot["gold"] += len(gt)
+    s = _prf(tot["tp"], tot["pred"], tot["gold"])
+    pa = _prf(tot["ptp"], tot["pred"], tot["gold"])
+    out["strict"].update({"micro_f1": s["f1"], "micro_precision": s["precision"], "micro_recall": s["recall"]})
+    out["partial"].update({"micro_f1": pa["f1"], "micro_precision": pa["precision"], "micro_recall": pa["recall"]})
+    out["n_gold"], out["n_pred"] = tot["gold"], tot["pred"]
+    return out
+
+
+def _partial_matches(gold: list[tuple[Any, Span]], pred: list[tuple[Any, Span]]) -> int:
+    pairs = []
+    for gi, (gk, (ga, gb, _)) in enumerate(gold):
+        for pi, (pk, (pa, pb, _)) in enumerate(pred):
+            if gk == pk and pa < gb and ga < pb:
+                pairs.append((min(gb, pb) - max(ga, pa), gi, pi))
+    used_g, used_p, n = set(), set(), 0
+    for _, gi, pi in sorted(pairs, reverse=True):
+        if gi not in used_g and pi not in used_p:
+            used_g.add(gi)
+            used_p.add(pi)
+            n += 1
+    return n
+
+
+# --------------------------------------------------------------------------- running a system
+
+
+@dataclass
+class Predictions:
+    """A system's output on a gold file: per document, per gold sentence."""
+
+    context: list[list[str]]  # labels with the document in view
+    alone: list[list[str]] | None  # labels with each sentence alone
+    entities: list[list[list[dict[str, Any]]]]  # per document, per paragraph: entity dicts
+    system: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+LabelFn = Callable[[Document], None]
+
+
+def predict(gold_docs: list[GoldDocument], labeller: Any, entity_fn: Callable[[str, list], list] | None = None,
+            progress: Callable[[Iterable], Iterable] | None = None) -> Predictions:
+    """Run a labeller (object with ``label(doc)`` and optionally ``label_alone(texts)``) and an
+    entity function (text, sentence label spans → entities) over the gold documents."""
+    entity_fn = entity_fn or (lambda text, sl: extract(text, sl))
+    ctx, alone, ents = [], [], []
+    it = progress(gold_docs) if progress else gold_docs
+    for gd in it:
+        doc = gd.to_document()
+        labeller.label(doc)
+        labels = [s.label or "other" for s in doc.sentences]
+        ctx.append(labels)
+        texts = [s.text for s in doc.sentences]
+        if hasattr(labeller, "label_alone"):
+            alone.append(list(labeller.label_alone(texts)))
+        else:
+            alone.append([_alone_via_document(labeller, t) for t in texts])
+        doc_ents = []
+        k = 0
+        for p in gd.paragraphs:
+            sl = []
+            for s in p.sentences:
+                sl.append((s["start"], s["end"], labels[k]))
+                k += 1
+            doc_ents.append([_ent_dict(e) for e in entity_fn(p.text, sl)])
+        ents.append(doc_ents)
+    return Predictions(ctx, alone, ents, getattr(labeller, "name", str(labeller)))
+
+
+def _alone_via_document(labeller: Any, text: str) -> str:
+    d = document_from_paragraphs([text], "alone", [[(0, len(text))]])
+    labeller.label(d)
+    return d.sentences[0].label or "other"
+
+
+def _ent_dict(e: Any) -> dict[str, Any]:
+    if isinstance(e, dict):
+        return e
+    return {"start": e.start, "end": e.end, "type": e.type, "target": bool(e.target) if e.type == "METRIC" else None}
+
+
+# --------------------------------------------------------------------------- scoring
+
+
+def score(gold_docs: list[GoldDocument], pred: Predictions, doc_indices: Sequence[int] | None = None) -> dict[str, Any]:
+    """Metrics JSON (DESIGN.md contract) for a subset of documents (all by default)."""
+    idx = list(range(len(gold_docs))) if doc_indices is None else list(doc_indices)
+    g_s, p_s, p_a, g_p, p_p = [], [], [], [], []
+    g_e, p_e = [], []
+    tgt_ok = tgt_n = 0
+    by_source: dict[str, tuple[list[str], list[str]]] = defaultdict(lambda: ([], []))
+    n_par = 0
+    for rep, di in enumerate(idx):
+        gd = gold_docs[di]
+        labels = pred.context[di]
+        k = 0
+        for pi, p in enumerate(gd.paragraphs):
+            n_par += 1
+            plabs = labels[k:k + len(p.sentences)]
+            for j, s in enumerate(p.sentences):
+                g_s.append(s["label"])
+                p_s.append(plabs[j])
+                if pred.alone is not None:
+                    p_a.append(pred.alone[di][k + j])
+                by_source[p.source][0].append(s["label"])
+                by_source[p.source][1].append(plabs[j])
+            k += len(p.sentences)
+            g_p.append(paragraph_label(p.text, p.sentences))
+            p_p.append(paragraph_label(p.text, p.sentences, plabs))
+            key = (rep, di, pi)
+            gold_ents = {(e["start"], e["end"], e["type"]): e for e in p.entities}
+            pred_ents = {(e["start"], e["end"], e["type"]): e for e in pred.entities[di][pi]}
+            g_e += [(key, sp) for sp in gold_ents]
+            p_e += [(key, sp) for sp in pred_ents]
+            for sp, ge in gold_ents.items():
+                if sp[2] == "METRIC" and sp in pred_ents:
+                    tgt_n += 1
+                    tgt_ok += bool(ge.get("target")) == bool(pred_ents[sp].get("target"))
+    cls = {"sentence": classification_metrics(g_s, p_s),
+           "paragraph": classification_metrics(g_p, p_p)}
+    if pred.alone is not None:
+        cls["sentence_alone"] = classification_metrics(g_s, p_a)
+    cls["by_source"] = {src: classification_metrics(g, p) for src, (g, p) in sorted(by_source.items())}
+    ents = entity_metrics(g_e, p_e)
+    ents["metric_target_accuracy"] = tgt_ok / tgt_n if tgt_n else None
+    ents["metric_target_n"] = tgt_n
+    return {"model": pred.system, "n_documents": len(idx), "n_paragraphs": n_par, "n_sentences": len(g_s),
+            "classification": cls, "entities": ents}
+
+
+def bootstrap(gold_docs: list[GoldDocument], pred: Predictions, n: int = 1000, seed: int = 0) -> dict[str, Any]:
+    """95% intervals for sentence macro-F1 (in context, alone) and entity strict micro-F1,
+    resampling documents with replacement."""
+    rng = random.Random(seed)
+    keys = {"sentence_macro_f1": [], "sentence_alone_macro_f1": [], "entity_strict_micro_f1": []}
+    m = len(gold_docs)
+    for _ in range(n):
+        sample = [rng.randrange(m) for _ in range(m)]
+        s = score(gold_docs, pred, sample)
+        keys["sentence_macro_f1"].append(s["classification"]["sentence"]["macro_f1"])
+        if "sentence_alone" in s["classification"]:
+            keys["sentence_alone_macro_f1"].append(s["classification"]["sentence_alone"]["macro_f1"])
+        keys["entity_strict_micro_f1"].append(s["entities"]["strict"]["micro_f1"])
+    out = {}
+    for k, v in keys.items():
+        if v:
+            v.sort()
+            out[k] = {"low": v[int(0.025 * (len(v) - 1))], "high": v[int(0.975 * (len(v) - 1))]}
+    out["n_resamples"] = n
+    out["seed"] = seed
+    return out
+
+
+def worst_errors(gold_docs: list[GoldDocument], pred: Predictions, limit: int = 30) -> list[dict[str, Any]]:
+    """Misclassified sentences (in context), longest first: the errors a reader cares about."""
+    errs = []
+    for di, gd in enumerate(gold_docs):
+        k = 0
+        for p in gd.paragraphs:
+            for s in p.sentences:
+                pl = pred.context[di][k]
+                if pl != s["label"]:
+                    errs.append({"doc_id": gd.doc_id, "paragraph": p.id, "source": p.source,
+                                 "text": p.text[s["start"]:s["end"]], "gold": s["label"], "pred": pl})
+                k += 1
+    errs.sort(key=lambda e: -len(e["text"]))
+    return errs[:limit]
+
+
+def save_predictions(pred: Predictions, path: str | Path) -> None:
+    Path(path).write_text(json.dumps(pred.__dict__, ensure_ascii=False), encoding="utf-8")
