@@ -93,10 +93,6 @@ def extract_law(text: str) -> list[Entity]:
             after = text[b:b + 8]
             if _EVENT_AFTER.match(after) or _LAW_BOUNDARY_AFTER.match(after):
                 continue
-            before = text[max(0, a - 1):a]
-            if before and re.match(r"[\u4e00-\u9fa5]", before) and m.group(0) in lex.needs_boundary \
-                    and before not in "习学贯宣施行守读按据照依反修订制定了和及与、的是":
-                continue
             out.append(Entity(a, b, "LAW", text[a:b]))
             for i in range(a, b):
                 taken[i] = True

@@ -56,19 +56,19 @@ def decode_bytes(data: bytes, path: str = "<bytes>") -> tuple[str, str]:
                 return data.decode(enc), enc
             except UnicodeDecodeError as e:
                 raise ReadError(path, f"starts with a {enc} byte-order mark but does not decode ({e.reason})")
-    # UTF-16 without BOM: many NUL bytes at alternating positions
+    # UTF-16 without BOM: NUL bytes (ASCII characters) and a decoding that reads as text
     if len(data) >= 4 and b"\x00" in data[:4096]:
-        sample = data[:4096]
-        even_nul = sample[0::2].count(0)
-        odd_nul = sample[1::2].count(0)
-        half = len(sample) / 2
-        for enc, ok in (("utf-16-le", odd_nul > 0.3 * half and even_nul < 0.05 * half),
-                        ("utf-16-be", even_nul > 0.3 * half and odd_nul < 0.05 * half)):
-            if ok:
-                try:
-                    return data.decode(enc), enc
-                except UnicodeDecodeError:
-                    pass
+        best = None
+        for enc in ("utf-16-le", "utf-16-be"):
+            try:
+                cand = data.decode(enc)
+            except UnicodeDecodeError:
+                continue
+            ratio = _plausible_ratio(cand)
+            if ratio > 0.9 and (best is None or ratio > best[0]):
+                best = (ratio, cand, enc)
+        if best:
+            return best[1], best[2]
         raise ReadError(path, "binary file (contains NUL bytes), not a text report")
     try:
         return data.decode("utf-8"), "utf-8"
@@ -87,6 +87,16 @@ def decode_bytes(data: bytes, path: str = "<bytes>") -> tuple[str, str]:
     if best is None or not _looks_like_text(str(best)):
         raise ReadError(path, "cannot detect a text encoding (binary or corrupt file)")
     return str(best), best.encoding
+
+
+def _plausible_ratio(text: str) -> float:
+    """Share of characters that are CJK, CJK punctuation, printable ASCII or whitespace."""
+    sample = text[:5000]
+    if not sample:
+        return 0.0
+    ok = sum(1 for ch in sample if ("\u4e00" <= ch <= "\u9fff") or ("\u3000" <= ch <= "\u303f")
+             or ("\uff00" <= ch <= "\uffef") or (" " <= ch <= "~") or ch in "\r\n\t“”‘’…—·•")
+    return ok / len(sample)
 
 
 def _looks_like_text(text: str) -> bool:
@@ -246,7 +256,9 @@ def pdf_to_text(data: bytes, path: str = "<pdf>") -> str:
     out = [lines[0]]
     for ln in lines[1:]:
         prev = out[-1]
-        wrapped = len(prev) >= full - 2 and not _PDF_END.search(prev) and not _PDF_START_BLOCK.match(ln)
+        heading_line = bool(_PDF_START_BLOCK.match(prev)) and len(prev) < 30
+        wrapped = (len(prev) >= full - 2 and not _PDF_END.search(prev) and not _PDF_START_BLOCK.match(ln)
+                   and not heading_line)
         if wrapped:
             out[-1] = prev + ln
         else:

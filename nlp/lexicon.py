@@ -13,7 +13,7 @@ import hashlib
 import os
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -77,7 +77,6 @@ def build_law_lexicon(corpus_dir: Path, min_count: int = 2) -> list[str]:
 class LawLexicon:
     names: list[str]
     pattern: re.Pattern | None
-    needs_boundary: set[str] = field(default_factory=set)
 
 
 @lru_cache(maxsize=1)
@@ -100,6 +99,4 @@ def law_lexicon() -> LawLexicon:
     names = {n for n in names if len(n) >= 2}
     ordered = sorted(names, key=len, reverse=True)
     pattern = re.compile("|".join(re.escape(n) for n in ordered)) if ordered else None
-    # short names need a word boundary on the left: 学习宪法 yes, 依宪法 handled by caller
-    needs = {n for n in names if len(n) <= 3}
-    return LawLexicon(ordered, pattern, needs)
+    return LawLexicon(ordered, pattern)

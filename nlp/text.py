@@ -105,8 +105,7 @@ def _protected_ranges(text: str) -> list[tuple[int, int]]:
         elif ch in _CLOSERS:
             for k in range(len(stack) - 1, -1, -1):
                 if _OPEN_CLOSE[stack[k][0]] == ch:
-                    if k == 0 or True:
-                        ranges.append((stack[k][1], i))
+                    ranges.append((stack[k][1], i))
                     del stack[k:]
                     break
     return ranges
@@ -139,7 +138,7 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
             start = j
             i = j
             continue
-        if ch in _CLOSERS and i > 0 and text[i - 1] in SENT_END and depth_at[i] <= 0 < depth_at[i - 1]:
+        if ch in "”’」』" and i > 0 and text[i - 1] in SENT_END and depth_at[i] <= 0 < depth_at[i - 1]:
             # “……。” closes a quoted sentence
             spans.append((start, i + 1))
             start = i + 1

@@ -32,7 +32,7 @@ SECTION_HEADING_PATTERNS: dict[str, re.Pattern] = {
         r"(工作|努力)(方向|重点)|(明年|来年).{0,8}(工作|安排)|主要任务$|重点任务$"),
     "measures": re.compile(
         r"(主要|工作)?(举措|做法|措施|工作)(和|及|与)?(成效|成绩|成果)|主要举措|主要做法|主要成效|工作成效|"
-        r"取得的?(主要)?成效|(推进|建设).{0,12}(主要)?(举措|成效|情况)$|工作开展情况|主要工作"),
+        r"取得的?(主要)?成效|(推进|建设).{0,12}(主要)?(举措|成效)$"),
 }
 # generic top-level headings (一、工作开展情况) are labelled by content below them
 GENERIC_HEADING = re.compile(r"^.{0,6}(工作|建设|推进).{0,8}(情况|开展情况|进展)$|^.{0,6}\d{4}年.{0,14}情况$")
@@ -118,7 +118,7 @@ def label_document(doc: Document) -> list[WeakLabel]:
         h = para.heading if (new_para and para.heading) else None
         if h is not None and top_level is not None:
             sec = section_of_heading(h.text)
-            if h.level == top_level and (mode != "mandated" or sec is not None):
+            if h.level == top_level:
                 seen_section = True
                 if mode == "theme" or sec in ("generic", None):
                     lab, why = content_label(h.text)

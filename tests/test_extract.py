@@ -1,0 +1,78 @@
+"""Every decision of LABELING.md §2 on short sentences written for these tests."""
+
+from nlp.extract import extract
+
+
+def spans(text, etype=None):
+    return [(e.type, e.text) for e in extract(text) if etype is None or e.type == etype]
+
+
+def test_law_brackets_and_unbracketed():
+    assert spans("严格执行《东湖县重大行政决策程序规定》《东湖县行政执法公示办法》。", "LAW") == [
+        ("LAW", "东湖县重大行政决策程序规定"), ("LAW", "东湖县行政执法公示办法")]
+    assert spans("组织干部学习宪法,贯彻实施行政复议法,宣传民法典。", "LAW") == [
+        ("LAW", "宪法"), ("LAW", "行政复议法"), ("LAW", "民法典")]
+    # nested titles are one entity
+    assert spans("制定《关于贯彻〈东湖县法治建设规划〉的实施意见》。", "LAW") == [
+        ("LAW", "关于贯彻〈东湖县法治建设规划〉的实施意见")]
+
+
+def test_law_exclusions():
+    # events, days and campaigns named after a law; newspapers and study materials
+    for t in ["开展国家宪法日活动。", "组织宪法宣传周。", "开展民法典宣传月活动。", "组织宪法宣誓仪式。",
+              "在《人民日报》刊发文章。", "学习《习近平法治思想学习纲要》。"]:
+        assert spans(t, "LAW") == [], t
+
+
+def test_docno_variants():
+    assert spans("根据东府发〔2024〕6号文件", "DOCNO") == [("DOCNO", "东府发〔2024〕6号")]
+    assert spans("(东政办[2021]12号)", "DOCNO") == [("DOCNO", "东政办[2021]12号")]
+    assert spans("(东政办(2019)92号)", "DOCNO") == [("DOCNO", "东政办(2019)92号")]
+    assert spans("依据县政府令第6号执行", "DOCNO") == [("DOCNO", "县政府令第6号")]
+
+
+def test_metric_numbers_units_and_qualifiers():
+    assert spans("办结案件142件,合格率达100%,挽回损失248.01万元。", "METRIC") == [
+        ("METRIC", "142件"), ("METRIC", "100%"), ("METRIC", "248.01万元")]
+    assert spans("开展培训30余次,覆盖干部2800余名。", "METRIC") == [("METRIC", "30余次"), ("METRIC", "2800余名")]
+    # qualifiers stay outside the span
+    assert spans("出庭率达到95%以上,覆盖约300人,超过20家。", "METRIC") == [
+        ("METRIC", "95%"), ("METRIC", "300人"), ("METRIC", "20家")]
+    # Chinese numerals with a measure word count
+    assert spans("从六个方面推进,分两批次实施,办结三十余件。", "METRIC") == [
+        ("METRIC", "六个"), ("METRIC", "两批次"), ("METRIC", "三十余件")]
+
+
+def test_metric_exclusions():
+    for t in ["拨打12345热线。", "推广“521”模式。", "召开第四次联席会议。", "评选第三批示范点。",
+              "建立三级网络。", "升级4.0版系统。", "实现两个首次。", "每年召开一次会议。", "近四年来持续推进。",
+              "连续2年获评先进。", "有效期不超过5年。", "落实“四个百分百”要求。", "一是加强学习。"]:
+        assert spans(t, "METRIC") == [], t
+
+
+def test_dates():
+    assert spans("2023年度工作要点于2024年1月1日起施行。", "DATE") == [("DATE", "2023年度"), ("DATE", "2024年1月1日")]
+    assert spans("成文日期 2024-02-07", "DATE") == [("DATE", "2024-02-07")]
+    assert spans("实施2025—2027年行动,时间为2024年3月27日至6月7日。", "DATE") == [
+        ("DATE", "2025—2027年"), ("DATE", "2024年3月27日至6月7日")]
+    assert spans("今年和去年年底均完成。", "DATE") == []
+    # a year inside a document number is not a DATE
+    assert spans("东府发〔2024〕6号", "DATE") == []
+
+
+def test_target_flag():
+    ents = [e for e in extract("力争年底前行政复议纠错率达到95%以上。全年办结案件142件。") if e.type == "METRIC"]
+    assert [(e.text, e.target) for e in ents] == [("95%", True), ("142件", False)]
+    # in a plans sentence every METRIC is a target
+    t = "新建调解室20个。"
+    ents = [e for e in extract(t, [(0, len(t), "plans")]) if e.type == "METRIC"]
+    assert ents[0].target is True
+
+
+def test_spans_never_overlap():
+    t = "印发《东湖县2023—2025年法治建设规划》(东府发〔2023〕12号),确保2025年达到100%。"
+    ents = extract(t)
+    for a in ents:
+        for b in ents:
+            assert a is b or a.end <= b.start or b.end <= a.start
+        assert t[a.start:a.end] == a.text
