@@ -32,19 +32,19 @@ def _progress(desc: str):
 
 
 def _labeller(model: Optional[str], labeller: Optional[str]):
-    from .pipeline import default_labeller, get_labeller
+    from .pipeline import default_labeller, get_labeller, load_model_labeller
 
     if model and labeller:
         _fail("give either --model or --labeller, not both")
     if model:
         try:
-            return get_labeller("model", model=model)
+            return load_model_labeller(model)
         except (ValueError, OSError) as e:
             _fail(f"{model}: {e}")
     if labeller:
         try:
             return get_labeller(labeller)
-        except ValueError as e:
+        except (ValueError, OSError) as e:
             _fail(str(e))
     return default_labeller()
 
@@ -103,19 +103,26 @@ def _print_metrics(m: dict) -> None:
 
 @app.command("eval")
 def eval_cmd(
-    gold: Path = typer.Argument(..., help="gold JSONL (LABELING.md format)"),
+    paths: List[Path] = typer.Argument(..., help="GOLD.jsonl (LABELING.md format); with --compare: metrics JSON files"),
     model: Optional[str] = typer.Option(None, "--model", help="model directory or hub id"),
     labeller: Optional[str] = typer.Option(None, "--labeller", help="baseline: headings|rules|tfidf"),
     json_out: Optional[Path] = typer.Option(None, "--json", help="write metrics JSON here"),
     html: Optional[Path] = typer.Option(None, "--html", help="write a self-contained HTML report"),
     md: Optional[Path] = typer.Option(None, "--md", help="write a Markdown report"),
+    compare: bool = typer.Option(False, "--compare", help="compare metrics JSON files side by side (paired bootstrap)"),
     bootstrap_n: int = typer.Option(1000, "--bootstrap", help="bootstrap resamples for 95% intervals (0: none)"),
     seed: int = typer.Option(0, "--seed"),
 ) -> None:
-    """Score a labeller or model against hand-labelled gold paragraphs."""
+    """Score a labeller or model against hand-labelled gold paragraphs, or compare runs."""
     from . import evaluate as ev
     from .io import AtomicWriter, ReadError
 
+    if compare:
+        _compare(paths, bootstrap_n or 1000, seed, md)
+        return
+    if len(paths) != 1:
+        _fail("give one gold file (or --compare with metrics JSON files)")
+    gold = paths[0]
     try:
         docs = ev.load_gold(gold)
     except ReadError as e:
@@ -125,11 +132,11 @@ def eval_cmd(
     m = ev.score(docs, pred)
     if bootstrap_n:
         m["bootstrap"] = ev.bootstrap(docs, pred, n=bootstrap_n, seed=seed)
-    m["gold"] = str(gold)
+    m["gold"] = str(gold.resolve())
     _print_metrics(m)
     if json_out:
         with AtomicWriter(json_out) as f:
-            json.dump(m, f, ensure_ascii=False, indent=1)
+            json.dump({**m, "predictions": pred.__dict__}, f, ensure_ascii=False)
         err.print(f"metrics → {json_out}")
     if html or md:
         from .report import render_html, render_markdown
@@ -143,6 +150,81 @@ def eval_cmd(
             with AtomicWriter(md) as f:
                 f.write(render_markdown(m, errors))
             err.print(f"Markdown report → {md}")
+
+
+def _compare(paths: List[Path], n: int, seed: int, md: Optional[Path]) -> None:
+    from . import evaluate as ev
+    from .io import AtomicWriter, ReadError
+
+    if len(paths) < 2:
+        _fail("--compare needs at least two metrics JSON files")
+    ms = []
+    for p in paths:
+        try:
+            ms.append(json.loads(p.read_text(encoding="utf-8")))
+        except (OSError, json.JSONDecodeError) as e:
+            _fail(f"{p}: cannot read metrics JSON ({e})")
+    golds = {m.get("gold") for m in ms}
+    if len(golds) != 1 or None in golds:
+        _fail(f"{', '.join(map(str, paths))}: runs were not made on the same gold file")
+    try:
+        docs = ev.load_gold(golds.pop())
+        preds = [ev.predictions_from_metrics(m) for m in ms]
+    except (ReadError, ValueError) as e:
+        _fail(str(e))
+    if len({pr.system for pr in preds}) < len(preds):  # same system twice: tell the runs apart by file
+        for p, pr in zip(paths, preds):
+            pr.system = f"{pr.system} ({p.name})"
+    res = ev.compare(docs, preds, n=n, seed=seed)
+    t = Table(title=f"paired bootstrap over documents ({n} resamples); Δ and p against the first run")
+    t.add_column("metric")
+    for s in res["systems"]:
+        t.add_column(s, justify="right")
+    for k in range(1, len(preds)):
+        t.add_column(f"Δ{k + 1}−1 [95% CI] p", justify="right")
+    rows_md = [["metric"] + res["systems"] + [f"Δ{k + 1}−1 [95% CI] p" for k in range(1, len(preds))]]
+    for row in res["rows"]:
+        cells = [f"{x:.3f}" for x in row["scores"]]
+        cells += [f"{d:+.3f} [{lo:+.3f}, {hi:+.3f}] p={p:.3f}" for d, (lo, hi), p in zip(row["diff"], row["ci"], row["p"])]
+        t.add_row(row["metric"], *cells)
+        rows_md.append([row["metric"]] + cells)
+    out.print(t)
+    if md:
+        from .report import _md_table
+
+        with AtomicWriter(md) as f:
+            f.write(_md_table(rows_md) + "\n")
+        err.print(f"comparison → {md}")
+
+
+train_app = typer.Typer(no_args_is_help=True, help="Train models (training code is separate from inference).")
+app.add_typer(train_app, name="train")
+
+
+@train_app.command("classify")
+def train_classify(
+    output: Path = typer.Option(..., "--output", help="model directory to write"),
+    baseline: Optional[str] = typer.Option(None, "--baseline", help="train a baseline instead of BERT: tfidf"),
+    reports: Optional[Path] = typer.Option(None, "--reports", help="reports.jsonl (default: ../shared/data/reports.jsonl)"),
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """Train a sentence classifier on weak labels of the split: train documents."""
+    from .lexicon import shared_data_dir
+
+    if reports is None:
+        d = shared_data_dir()
+        if d is None:
+            _fail("no --reports given and ../shared/data not found (set GOVREPORT_DATA)")
+        reports = d / "reports.jsonl"
+    if not reports.exists():
+        _fail(f"{reports}: no such file")
+    if baseline == "tfidf":
+        from .training.tfidf import train_tfidf
+
+        cfg = train_tfidf(reports, output, seed=seed)
+        err.print(f"trained TF-IDF baseline on {cfg['train_sentences']} weak-labelled sentences → {output}")
+    else:
+        _fail("only --baseline tfidf is available in this version")
 
 
 def main() -> None:

@@ -319,3 +319,48 @@ def worst_errors(gold_docs: list[GoldDocument], pred: Predictions, limit: int = 
 
 def save_predictions(pred: Predictions, path: str | Path) -> None:
     Path(path).write_text(json.dumps(pred.__dict__, ensure_ascii=False), encoding="utf-8")
+
+
+def predictions_from_metrics(m: dict[str, Any]) -> Predictions:
+    p = m.get("predictions")
+    if not p:
+        raise ValueError("metrics JSON has no predictions (written by an older version?)")
+    return Predictions(p["context"], p.get("alone"), p["entities"], m.get("model", ""))
+
+
+COMPARE_KEYS = {
+    "sentence macro-F1": lambda s: s["classification"]["sentence"]["macro_f1"],
+    "sentence-alone macro-F1": lambda s: s["classification"].get("sentence_alone", {}).get("macro_f1", float("nan")),
+    "paragraph macro-F1": lambda s: s["classification"]["paragraph"]["macro_f1"],
+    "entity strict micro-F1": lambda s: s["entities"]["strict"]["micro_f1"],
+    "entity partial micro-F1": lambda s: s["entities"]["partial"]["micro_f1"],
+}
+
+
+def compare(gold_docs: list[GoldDocument], systems: list[Predictions], n: int = 1000, seed: int = 0) -> dict[str, Any]:
+    """Scores of several systems on the same gold, and a paired bootstrap test (resampling
+    documents) of each system's difference from the first one."""
+    full = [score(gold_docs, p) for p in systems]
+    rng = random.Random(seed)
+    m = len(gold_docs)
+    diffs: dict[tuple[int, str], list[float]] = defaultdict(list)
+    for _ in range(n):
+        sample = [rng.randrange(m) for _ in range(m)]
+        base = score(gold_docs, systems[0], sample)
+        for k in range(1, len(systems)):
+            other = score(gold_docs, systems[k], sample)
+            for key, fn in COMPARE_KEYS.items():
+                diffs[(k, key)].append(fn(other) - fn(base))
+    rows = []
+    for key, fn in COMPARE_KEYS.items():
+        row = {"metric": key, "scores": [fn(s) for s in full], "diff": [], "p": [], "ci": []}
+        for k in range(1, len(systems)):
+            d = sorted(diffs[(k, key)])
+            obs = fn(full[k]) - fn(full[0])
+            le = sum(1 for x in d if x <= 0) / len(d)
+            ge = sum(1 for x in d if x >= 0) / len(d)
+            row["diff"].append(obs)
+            row["p"].append(min(1.0, 2 * min(le, ge)))
+            row["ci"].append((d[int(0.025 * (len(d) - 1))], d[int(0.975 * (len(d) - 1))]))
+        rows.append(row)
+    return {"systems": [s.system for s in systems], "rows": rows, "n_resamples": n, "seed": seed}

@@ -7,6 +7,7 @@ the sentence labels.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Callable, Protocol
@@ -32,13 +33,38 @@ class HeadingsLabeller:
         weak.label_document(doc)
 
 
-LABELLERS: dict[str, Callable[[], Labeller]] = {"headings": HeadingsLabeller}
+MODELS_DIR = Path(os.environ.get("GOVREPORT_MODELS") or Path(__file__).resolve().parent.parent / "models")
+
+
+def _rules() -> Labeller:
+    from .baselines import RulesLabeller
+
+    return RulesLabeller()
+
+
+def _tfidf() -> Labeller:
+    return load_model_labeller(MODELS_DIR / "tfidf-baseline")
+
+
+LABELLERS: dict[str, Callable[[], Labeller]] = {"headings": HeadingsLabeller, "rules": _rules, "tfidf": _tfidf}
 
 
 def get_labeller(name: str) -> Labeller:
     if name not in LABELLERS:
         raise ValueError(f"unknown labeller {name!r}; choose from {', '.join(sorted(LABELLERS))}")
     return LABELLERS[name]()
+
+
+def load_model_labeller(path: str | Path) -> Labeller:
+    """A labeller from a model directory: a TF-IDF baseline directory (``tfidf_config.json``)."""
+    p = Path(path)
+    if not p.exists():
+        raise OSError(f"{p}: no such model directory")
+    if (p / "tfidf_config.json").exists():
+        from .baselines import TfidfLabeller
+
+        return TfidfLabeller(p)
+    raise OSError(f"{p}: not a model directory this version can load (no tfidf_config.json)")
 
 
 def default_labeller() -> Labeller:

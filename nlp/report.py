@@ -1,0 +1,171 @@
+"""Evaluation reports: one self-contained HTML file (figures embedded) and Markdown."""
+
+from __future__ import annotations
+
+import base64
+import io
+from typing import Any
+
+import jinja2
+
+from .schema import ENTITY_TYPES, LABELS
+
+
+def _png(fig) -> str:
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def confusion_figure(m: dict[str, Any], title: str = "Sentence labels: confusion matrix (in context)") -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cm = m["classification"]["sentence"]["confusion"]
+    mat, labels = cm["matrix"], cm["labels"]
+    fig, ax = plt.subplots(figsize=(5.2, 4.4))
+    rows = [max(1, sum(r)) for r in mat]
+    norm = [[v / rows[i] for v in r] for i, r in enumerate(mat)]
+    im = ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
+    for i, r in enumerate(mat):
+        for j, v in enumerate(r):
+            ax.text(j, i, str(v), ha="center", va="center", color="white" if norm[i][j] > 0.5 else "black", fontsize=9)
+    ax.set_xticks(range(len(labels)), labels, rotation=30)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel("predicted label")
+    ax.set_ylabel("gold label")
+    ax.set_title(title)
+    fig.colorbar(im, ax=ax, label="share of gold row")
+    return _png(fig)
+
+
+def per_label_figure(m: dict[str, Any]) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    per = m["classification"]["sentence"]["per_label"]
+    fig, ax = plt.subplots(figsize=(6, 3.4))
+    w = 0.26
+    for k, key in enumerate(("precision", "recall", "f1")):
+        ax.bar([i + (k - 1) * w for i in range(len(LABELS))], [per[lab][key] for lab in LABELS], w, label=key)
+    ax.set_xticks(range(len(LABELS)), LABELS)
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel("sentence label")
+    ax.set_ylabel("score")
+    ax.set_title("Per-label precision, recall and F1 (in context)")
+    ax.legend(loc="lower right", fontsize=8)
+    return _png(fig)
+
+
+def entity_figure(m: dict[str, Any]) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    e = m["entities"]
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    w = 0.38
+    ax.bar([i - w / 2 for i in range(len(ENTITY_TYPES))], [e["strict"]["per_type"][t]["f1"] for t in ENTITY_TYPES], w, label="strict")
+    ax.bar([i + w / 2 for i in range(len(ENTITY_TYPES))], [e["partial"]["per_type"][t]["f1"] for t in ENTITY_TYPES], w, label="partial")
+    ax.set_xticks(range(len(ENTITY_TYPES)), ENTITY_TYPES)
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel("entity type")
+    ax.set_ylabel("F1")
+    ax.set_title("Entity F1 by type")
+    ax.legend(loc="lower right", fontsize=8)
+    return _png(fig)
+
+
+def _fmt(x: Any) -> str:
+    return f"{x:.3f}" if isinstance(x, float) else str(x)
+
+
+def tables(m: dict[str, Any]) -> dict[str, list[list[str]]]:
+    cls, ents = m["classification"], m["entities"]
+    t: dict[str, list[list[str]]] = {}
+    t["summary"] = [["metric", "value", "95% interval"]]
+    bs = m.get("bootstrap", {})
+
+    def ci(key: str) -> str:
+        return f"{bs[key]['low']:.3f}–{bs[key]['high']:.3f}" if key in bs else ""
+
+    t["summary"].append(["sentence macro-F1 (document in view)", _fmt(cls["sentence"]["macro_f1"]), ci("sentence_macro_f1")])
+    if "sentence_alone" in cls:
+        t["summary"].append(["sentence macro-F1 (sentence alone)", _fmt(cls["sentence_alone"]["macro_f1"]), ci("sentence_alone_macro_f1")])
+    t["summary"].append(["sentence accuracy", _fmt(cls["sentence"]["accuracy"]), ""])
+    t["summary"].append(["paragraph macro-F1", _fmt(cls["paragraph"]["macro_f1"]), ""])
+    t["summary"].append(["entity strict micro-F1", _fmt(ents["strict"]["micro_f1"]), ci("entity_strict_micro_f1")])
+    t["summary"].append(["entity partial micro-F1", _fmt(ents["partial"]["micro_f1"]), ""])
+    if ents.get("metric_target_accuracy") is not None:
+        t["summary"].append(["METRIC target-flag accuracy", _fmt(ents["metric_target_accuracy"]), ""])
+    t["labels"] = [["label", "precision", "recall", "F1", "support"]] + [
+        [lab, _fmt(v["precision"]), _fmt(v["recall"]), _fmt(v["f1"]), str(v["support"])]
+        for lab, v in cls["sentence"]["per_label"].items()]
+    labs = cls["sentence"]["confusion"]["labels"]
+    t["confusion"] = [["gold \\ predicted"] + labs] + [
+        [labs[i]] + [str(v) for v in row] for i, row in enumerate(cls["sentence"]["confusion"]["matrix"])]
+    t["sources"] = [["source", "sentences", "macro-F1", "accuracy"]] + [
+        [src, str(v["n"]), _fmt(v["macro_f1"]), _fmt(v["accuracy"])] for src, v in cls.get("by_source", {}).items()]
+    t["entities"] = [["type", "precision", "recall", "F1 (strict)", "F1 (partial)", "support"]] + [
+        [ty, _fmt(v["precision"]), _fmt(v["recall"]), _fmt(v["f1"]), _fmt(ents["partial"]["per_type"][ty]["f1"]), str(v["support"])]
+        for ty, v in ents["strict"]["per_type"].items()]
+    return t
+
+
+_HTML = jinja2.Template("""<!DOCTYPE html>
+<html lang="zh"><head><meta charset="utf-8"><title>Evaluation: {{ m.model }}</title>
+<style>
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1000px; color: #222; }
+table { border-collapse: collapse; margin: 0.6em 0 1.4em; } th, td { border: 1px solid #ccc; padding: 3px 8px; font-size: 14px; }
+th { background: #eef2f7; } td.num { text-align: right; } .figs img { max-width: 48%; margin: 0 1% 1em 0; vertical-align: top; }
+.gold { color: #0a6b2e; } .pred { color: #b3261e; } .meta { color: #666; font-size: 13px; }
+</style></head><body>
+<h1>Evaluation report: {{ m.model }}</h1>
+<p class="meta">gold: {{ m.gold }} — {{ m.n_documents }} documents, {{ m.n_paragraphs }} paragraphs, {{ m.n_sentences }} sentences.
+Sentence labels are scored on the gold sentence spans{% if m.bootstrap %}; intervals: {{ m.bootstrap.n_resamples }} bootstrap resamples of documents{% endif %}.</p>
+{% macro table(rows, id) -%}
+<table id="{{ id }}"><tr>{% for c in rows[0] %}<th>{{ c }}</th>{% endfor %}</tr>
+{% for r in rows[1:] %}<tr>{% for c in r %}<td{% if not loop.first %} class="num"{% endif %}>{{ c }}</td>{% endfor %}</tr>{% endfor %}</table>
+{%- endmacro %}
+<h2>Summary</h2>{{ table(t.summary, "summary") }}
+<h2>Sentence labels</h2>
+<div class="figs"><img id="confusion-matrix" alt="confusion matrix" src="{{ figs.confusion }}"><img alt="per-label scores" src="{{ figs.labels }}"></div>
+<h3>Confusion matrix</h3>{{ table(t.confusion, "confusion-table") }}
+<h3>Per label</h3>{{ table(t.labels, "labels") }}
+<h3>By source</h3>{{ table(t.sources, "sources") }}
+<h2>Entities</h2><div class="figs"><img alt="entity F1" src="{{ figs.entities }}"></div>{{ table(t.entities, "entities") }}
+<h2>Worst errors</h2>
+<table id="errors"><tr><th>document</th><th>sentence</th><th>gold</th><th>predicted</th></tr>
+{% for e in errors %}<tr><td>{{ e.doc_id }}</td><td>{{ e.text }}</td><td class="gold">{{ e.gold }}</td><td class="pred">{{ e.pred }}</td></tr>{% endfor %}
+</table></body></html>""", autoescape=True)
+
+
+def render_html(m: dict[str, Any], errors: list[dict[str, Any]]) -> str:
+    figs = {"confusion": confusion_figure(m), "labels": per_label_figure(m), "entities": entity_figure(m)}
+    return _HTML.render(m=m, t=tables(m), figs=figs, errors=errors)
+
+
+def _md_table(rows: list[list[str]]) -> str:
+    esc = [[str(c).replace("|", "\\|") for c in r] for r in rows]
+    lines = ["| " + " | ".join(esc[0]) + " |", "|" + "---|" * len(esc[0])]
+    lines += ["| " + " | ".join(r) + " |" for r in esc[1:]]
+    return "\n".join(lines)
+
+
+def render_markdown(m: dict[str, Any], errors: list[dict[str, Any]]) -> str:
+    t = tables(m)
+    parts = [f"# Evaluation report: {m['model']}", "",
+             f"gold: `{m.get('gold')}` — {m['n_documents']} documents, {m['n_paragraphs']} paragraphs, {m['n_sentences']} sentences.", "",
+             "## Summary", _md_table(t["summary"]), "", "## Confusion matrix (sentences, in context)", _md_table(t["confusion"]), "",
+             "## Per label", _md_table(t["labels"]), "", "## By source", _md_table(t["sources"]), "",
+             "## Entities", _md_table(t["entities"]), "", "## Worst errors",
+             _md_table([["document", "sentence", "gold", "predicted"]] + [[e["doc_id"], e["text"], e["gold"], e["pred"]] for e in errors])]
+    return "\n".join(parts) + "\n"

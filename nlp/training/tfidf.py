@@ -1,0 +1,66 @@
+"""Train the TF-IDF + logistic-regression baseline on weak labels; saved without pickle."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from ..schema import LABELS
+from .data import weak_sentences
+
+
+def train_tfidf(reports_path: str | Path, output: str | Path, *, ngram_range=(1, 3), max_features: int = 30000,
+                c: float = 4.0, seed: int = 0) -> dict:
+    from safetensors.numpy import save_file
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    data = weak_sentences(reports_path, "train")
+    texts = [d.text for d in data]
+    y = [LABELS.index(d.label) for d in data]
+    vec = TfidfVectorizer(analyzer="char", ngram_range=ngram_range, min_df=2, max_features=max_features,
+                          sublinear_tf=True, lowercase=False)
+    x = vec.fit_transform(texts)
+    clf = LogisticRegression(C=c, max_iter=3000, class_weight="balanced", random_state=seed)
+    clf.fit(x, y)
+    # full coefficient matrix over all labels, even ones absent from the weak data
+    coef = np.zeros((len(LABELS), x.shape[1]), dtype=np.float32)
+    intercept = np.full((len(LABELS),), -1e4, dtype=np.float32)
+    for row, cls in enumerate(clf.classes_):
+        coef[cls] = clf.coef_[row] if len(clf.classes_) > 2 else (clf.coef_[0] if row == 1 else -clf.coef_[0])
+        intercept[cls] = clf.intercept_[row] if len(clf.classes_) > 2 else 0.0
+    out = Path(output)
+    out.mkdir(parents=True, exist_ok=True)
+    vocab = {k: int(v) for k, v in vec.vocabulary_.items()}
+    (out / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+    save_file({"idf": vec.idf_.astype(np.float64), "coef": coef, "intercept": intercept}, str(out / "model.safetensors"))
+    counts = Counter(d.label for d in data)
+    cfg = {"type": "tfidf-logreg", "labels": list(LABELS), "ngram_range": list(ngram_range),
+           "sublinear_tf": True, "max_features": max_features, "C": c, "seed": seed,
+           "train_sentences": len(data), "train_label_counts": dict(counts),
+           "train_data": f"{Path(reports_path).name} split=train, weak labels from nlp.weak"}
+    (out / "tfidf_config.json").write_text(json.dumps(cfg, ensure_ascii=False, indent=1), encoding="utf-8")
+    (out / "README.md").write_text(_card(cfg), encoding="utf-8")
+    return cfg
+
+
+def _card(cfg: dict) -> str:
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(cfg["train_label_counts"].items()))
+    return f"""# TF-IDF + logistic regression baseline
+
+Character {cfg['ngram_range'][0]}–{cfg['ngram_range'][1]}-gram TF-IDF (sublinear tf, at most
+{cfg['max_features']} features) and a class-balanced logistic regression (C={cfg['C']}), trained on
+heading-derived weak labels (`nlp.weak`) of the `split: train` documents of `reports.jsonl`
+({cfg['train_sentences']} sentences: {counts}). Labels each sentence alone.
+
+Stored without pickle: `vocab.json`, `tfidf_config.json`, `model.safetensors` (idf, coef, intercept).
+
+Made by:
+
+    nlp train classify --baseline tfidf --output models/tfidf-baseline
+
+Scores: see the baselines table in the project README (`make baselines`).
+"""
