@@ -227,6 +227,50 @@ def train_classify(
         _fail("only --baseline tfidf is available in this version")
 
 
+labels_app = typer.Typer(no_args_is_help=True, help="Hand labels: convert gold files to and from Label Studio.")
+app.add_typer(labels_app, name="labels")
+
+
+@labels_app.command("export")
+def labels_export(
+    gold: Path = typer.Argument(..., help="gold JSONL"),
+    output: Path = typer.Option(..., "-o", "--output", help="Label Studio tasks JSON"),
+    config: Optional[Path] = typer.Option(None, "--config", help="also write the labelling interface XML here"),
+) -> None:
+    """Gold JSONL → Label Studio tasks (import them into a project using eval/label_studio_config.xml)."""
+    from .io import AtomicWriter, ReadError, iter_jsonl
+    from .labelstudio import LABEL_CONFIG, to_label_studio
+
+    try:
+        tasks = to_label_studio(list(iter_jsonl(gold)))
+    except (ReadError, OSError) as e:
+        _fail(str(e))
+    with AtomicWriter(output) as f:
+        json.dump(tasks, f, ensure_ascii=False, indent=1)
+    if config:
+        with AtomicWriter(config) as f:
+            f.write(LABEL_CONFIG)
+    err.print(f"{len(tasks)} tasks → {output}")
+
+
+@labels_app.command("import")
+def labels_import(
+    tasks: Path = typer.Argument(..., help="Label Studio export (JSON)"),
+    output: Path = typer.Option(..., "-o", "--output", help="gold JSONL"),
+) -> None:
+    """Label Studio export → gold JSONL (LABELING.md format)."""
+    from .io import write_jsonl
+    from .labelstudio import from_label_studio
+
+    try:
+        data = json.loads(tasks.read_text(encoding="utf-8"))
+        records = from_label_studio(data)
+    except (OSError, json.JSONDecodeError, KeyError, IndexError, TypeError) as e:
+        _fail(f"{tasks}: not a Label Studio export ({type(e).__name__}: {e})")
+    n = write_jsonl(records, output)
+    err.print(f"{n} paragraphs → {output}")
+
+
 def main() -> None:
     app()
 
