@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 OUTDIR  ?= out
 
-.PHONY: demo test install clean
+.PHONY: demo test install clean baselines
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -29,6 +29,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# dev scores of the three baselines (the README table); needs ../shared/data
+baselines: $(STAMP)
+	bash eval/baselines.sh
 
 clean:
 	rm -rf $(VENV) $(OUTDIR) .pytest_cache
