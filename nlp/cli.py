@@ -221,7 +221,8 @@ def train_classify(
     if baseline == "tfidf":
         from .training.tfidf import train_tfidf
 
-        cfg = train_tfidf(reports, output, seed=seed)
+        corpus = reports.parent / "corpus"
+        cfg = train_tfidf(reports, output, corpus_dir=corpus if corpus.is_dir() else None, seed=seed)
         err.print(f"trained TF-IDF baseline on {cfg['train_sentences']} weak-labelled sentences → {output}")
     else:
         _fail("only --baseline tfidf is available in this version")

@@ -84,8 +84,39 @@ def content_label(text: str, default: str = "measures") -> tuple[str, str]:
     return default, f"default:{default}"
 
 
-def label_document(doc: Document) -> list[WeakLabel]:
-    """Weak label and reason for every sentence of ``doc``; also writes them onto the sentences."""
+GWR_PROBLEMS_OPENING = re.compile(r"清醒(地)?(看到|认识到)|也要看到|(存在|面临).{0,10}(问题|不足|困难|挑战)|不足之处|困难和挑战|"
+                                  r"工作中还(存在|有)|差距和不足|问题和不足")
+_PLANS_DOC_LEADIN = re.compile(r"印发给你们|现印发|请认真(贯彻|组织|抓好)|如下[:：。]?$|制定本(方案|计划|要点)")
+
+
+_PLANS_TITLE = re.compile(r"(工作要点|工作计划|工作安排|重点工作|实施方案|行动方案|工作方案|立法(工作)?计划|任务分工)")
+
+
+def infer_kind(doc: Document) -> str:
+    """``plans`` for a work plan or plan document (by its title), else ``report``."""
+    title = doc.title or ""
+    if _PLANS_TITLE.search(title) and "报告" not in title:
+        return "plans"
+    if not title:
+        for p in doc.paragraphs[:4]:
+            if len(p.text) <= 80 and _PLANS_TITLE.search(p.text) and re.search(r"印发.*(通知|的函)$", p.text):
+                return "plans"
+    return "report"
+
+
+def label_document(doc: Document, kind: str | None = None) -> list[WeakLabel]:
+    """Weak label and reason for every sentence of ``doc``; also writes them onto the sentences.
+
+    ``kind`` names the document type when it is known (``reports.jsonl`` has it): ``plans``
+    documents (work plans, 工作要点) are plans after their lead-in; ``gwr`` (government work
+    reports) are measures in the review section, problems in its difficulties paragraphs,
+    and plans from the first section after the review."""
+    if kind is None:
+        kind = infer_kind(doc)
+    if kind == "plans":
+        return _label_plans_document(doc)
+    if kind == "gwr":
+        return _label_gwr(doc)
     heads = [(pi, p.heading, section_of_heading(p.heading.text)) for pi, p in enumerate(doc.paragraphs) if p.heading]
     mandated = [(pi, h, s) for pi, h, s in heads if s in ("duty", "measures", "problems", "plans")]
     if mandated:
@@ -160,3 +191,52 @@ def _no_structure_label(doc: Document, si: int) -> tuple[str, str]:
     if PLANS_CUES.search(text):
         return "plans", "cue:plans"
     return "other", "no section headings"
+
+
+def _set(doc: Document, labels: list[WeakLabel]) -> list[WeakLabel]:
+    for sent, w in zip(doc.sentences, labels):
+        sent.label, sent.label_source, sent.reason = w.label, LABELLER_NAME, w.reason
+    return labels
+
+
+def _label_plans_document(doc: Document) -> list[WeakLabel]:
+    """A plans document: before its first heading or lead-in sentence ``other``; then plans."""
+    out: list[WeakLabel] = []
+    body = False
+    n = len(doc.sentences)
+    for i, sent in enumerate(doc.sentences):
+        para = doc.paragraphs[sent.paragraph]
+        if not body and (para.heading is not None and para.heading.level <= 2):
+            body = True
+        if chrome_rule(para.text) or _FORMULA.search(sent.text) or (i >= n - 3 and _SIGNATURE.match(para.text)):
+            out.append(WeakLabel("other", "formula, signature or page chrome"))
+        elif body:
+            out.append(WeakLabel("plans", "plans document body"))
+        else:
+            out.append(WeakLabel("other", "plans document lead-in"))
+        if not body and _PLANS_DOC_LEADIN.search(sent.text):
+            body = True
+    return _set(doc, out)
+
+
+def _label_gwr(doc: Document) -> list[WeakLabel]:
+    """A government work report: review → measures (difficulties paragraphs → problems),
+    the sections after the review → plans, the opening → other."""
+    out: list[WeakLabel] = []
+    section = None
+    problems_para = -1
+    for sent in doc.sentences:
+        para = doc.paragraphs[sent.paragraph]
+        h = para.heading
+        if h is not None and h.level == 1 and sent.is_heading:
+            section = "measures" if re.search(r"回顾|过去|成就", h.text) else "plans"
+        first = doc.sentences[para.sentence_ids[0]].text
+        if section == "measures" and sent.paragraph != problems_para and GWR_PROBLEMS_OPENING.search(first):
+            problems_para = sent.paragraph
+        if section is None or _FORMULA.search(sent.text) or re.match(r"^各位代表", sent.text):
+            out.append(WeakLabel("other", "opening or formula"))
+        elif section == "measures" and sent.paragraph == problems_para:
+            out.append(WeakLabel("problems", "difficulties paragraph of the review"))
+        else:
+            out.append(WeakLabel(section, f"gwr section {section}"))
+    return _set(doc, out)

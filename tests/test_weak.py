@@ -40,3 +40,20 @@ def test_theme_organised_report_uses_content_cues():
     doc = document_from_paragraphs(paras, "theme")
     labels = [w.label for w in label_document(doc)]
     assert labels == ["other", "duty", "duty", "measures", "measures"]
+
+
+def test_plans_document_by_title():
+    paras = ["东湖县2024年法治政府建设工作要点", "各乡镇人民政府,县政府各部门:", "现将工作要点印发给你们,请认真贯彻执行。",
+             "一、加强党的领导", "完善法治建设议事协调机制。", "东湖县人民政府办公室", "2024年3月1日"]
+    doc = document_from_paragraphs(paras, "plan")
+    labels = [w.label for w in label_document(doc)]
+    assert labels == ["other", "other", "other", "plans", "plans", "other", "other"]
+
+
+def test_government_work_report_sections():
+    paras = ["各位代表:", "一、2023年工作回顾", "全年新增就业1000万人。",
+             "在肯定成绩的同时,我们也清醒看到面临的问题和挑战。一些企业经营困难。",
+             "二、2024年政府工作任务", "继续深化改革。"]
+    doc = document_from_paragraphs(paras, "gwr")
+    labels = [w.label for w in label_document(doc, "gwr")]
+    assert labels == ["other", "measures", "measures", "problems", "problems", "plans", "plans"]

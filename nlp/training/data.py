@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,8 +33,44 @@ def weak_sentences(reports_path: str | Path, split: str = "train") -> list[Label
         raise ValueError("train only on split: train documents")
     out: list[LabelledSentence] = []
     for r in load_reports(reports_path, split):
-        doc = build_document(r["text"], r["id"])
-        for i, w in enumerate(label_document(doc)):
-            path = " / ".join(h.text for h in doc.heading_path(i) if not doc.sentences[i].is_heading)
-            out.append(LabelledSentence(r["id"], doc.sentences[i].text, w.label, w.reason, path))
+        out += _weak(build_document(r["text"], r["id"]), r.get("kind"))
+    return out
+
+
+def _weak(doc, kind: str | None) -> list[LabelledSentence]:
+    out = []
+    for i, w in enumerate(label_document(doc, kind)):
+        path = " / ".join(h.text for h in doc.heading_path(i) if not doc.sentences[i].is_heading)
+        out.append(LabelledSentence(doc.id, doc.sentences[i].text, w.label, w.reason, path, f"weak:{kind or 'report'}"))
+    return out
+
+
+_GWR_TITLE = re.compile(r"^((19|20)\d{2})年.{0,20}政府工作报告$")
+
+
+def gwr_documents(corpus_dir: str | Path, min_year: int = 1990) -> list[tuple[str, str]]:
+    """(doc_id, text) for each government work report in ``gov_work_reports.txt.gz``
+    from ``min_year`` on (NPC resolutions and other texts between reports are dropped)."""
+    docs: list[tuple[str, list[str]]] = []
+    keep = False
+    with gzip.open(Path(corpus_dir) / "gov_work_reports.txt.gz", "rt", encoding="utf-8") as f:
+        for line in f:
+            line = line.strip()
+            m = _GWR_TITLE.match(line)
+            if m:
+                keep = int(m.group(1)) >= min_year
+                if keep:
+                    docs.append((f"gwr-corpus-{m.group(1)}", [line]))
+                continue
+            if re.search(r"决议$|^第.{1,4}届全国人民代表大会", line):
+                keep = False
+            if keep and line:
+                docs[-1][1].append(line)
+    return [(d, "\n".join(lines)) for d, lines in docs]
+
+
+def weak_gwr_sentences(corpus_dir: str | Path, min_year: int = 1990) -> list[LabelledSentence]:
+    out: list[LabelledSentence] = []
+    for doc_id, text in gwr_documents(corpus_dir, min_year):
+        out += _weak(build_document(text, doc_id), "gwr")
     return out

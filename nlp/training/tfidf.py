@@ -9,16 +9,20 @@ from pathlib import Path
 import numpy as np
 
 from ..schema import LABELS
-from .data import weak_sentences
+from .data import weak_gwr_sentences, weak_sentences
 
 
-def train_tfidf(reports_path: str | Path, output: str | Path, *, ngram_range=(1, 3), max_features: int = 30000,
-                c: float = 4.0, seed: int = 0) -> dict:
+def train_tfidf(reports_path: str | Path, output: str | Path, *, corpus_dir: str | Path | None = None,
+                ngram_range=(1, 3), max_features: int = 30000, c: float = 4.0, seed: int = 0) -> dict:
     from safetensors.numpy import save_file
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
     data = weak_sentences(reports_path, "train")
+    sources = [f"{Path(reports_path).name} split=train"]
+    if corpus_dir is not None and (Path(corpus_dir) / "gov_work_reports.txt.gz").exists():
+        data += weak_gwr_sentences(corpus_dir)
+        sources.append("corpus/gov_work_reports.txt.gz (1990 on)")
     texts = [d.text for d in data]
     y = [LABELS.index(d.label) for d in data]
     vec = TfidfVectorizer(analyzer="char", ngram_range=ngram_range, min_df=2, max_features=max_features,
@@ -41,7 +45,7 @@ def train_tfidf(reports_path: str | Path, output: str | Path, *, ngram_range=(1,
     cfg = {"type": "tfidf-logreg", "labels": list(LABELS), "ngram_range": list(ngram_range),
            "sublinear_tf": True, "max_features": max_features, "C": c, "seed": seed,
            "train_sentences": len(data), "train_label_counts": dict(counts),
-           "train_data": f"{Path(reports_path).name} split=train, weak labels from nlp.weak"}
+           "train_data": " + ".join(sources) + ", weak labels from nlp.weak"}
     (out / "tfidf_config.json").write_text(json.dumps(cfg, ensure_ascii=False, indent=1), encoding="utf-8")
     (out / "README.md").write_text(_card(cfg), encoding="utf-8")
     return cfg
@@ -53,8 +57,9 @@ def _card(cfg: dict) -> str:
 
 Character {cfg['ngram_range'][0]}–{cfg['ngram_range'][1]}-gram TF-IDF (sublinear tf, at most
 {cfg['max_features']} features) and a class-balanced logistic regression (C={cfg['C']}), trained on
-heading-derived weak labels (`nlp.weak`) of the `split: train` documents of `reports.jsonl`
-({cfg['train_sentences']} sentences: {counts}). Labels each sentence alone.
+weak labels (`nlp.weak`: section headings; document kind for plan documents and government
+work reports) of {cfg['train_data'].split(', weak')[0]} ({cfg['train_sentences']} sentences: {counts}).
+Labels each sentence alone.
 
 Stored without pickle: `vocab.json`, `tfidf_config.json`, `model.safetensors` (idf, coef, intercept).
 
