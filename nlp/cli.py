@@ -228,6 +228,45 @@ def train_classify(
         _fail("only --baseline tfidf is available in this version")
 
 
+@app.command()
+def pretrain(
+    output: Path = typer.Option(..., "--output", help="model directory to write (resumes from its checkpoint/)"),
+    corpus: Optional[Path] = typer.Option(None, "--corpus", help="folder of *.txt.gz corpus files (default: ../shared/data/corpus)"),
+    config: str = typer.Option("mini", "--config", help="tiny|mini|small|base"),
+    seq_len: int = typer.Option(128, "--seq-len"),
+    batch_size: int = typer.Option(64, "--batch-size"),
+    lr: float = typer.Option(5e-4, "--lr"),
+    max_steps: int = typer.Option(20000, "--max-steps", help="schedule length (linear decay to 0)"),
+    max_minutes: Optional[float] = typer.Option(None, "--max-minutes", help="stop (and save) after this long"),
+    warmup_steps: int = typer.Option(500, "--warmup-steps"),
+    masking: str = typer.Option("char", "--masking", help="char | wwm (whole words from jieba)"),
+    vocab_size: int = typer.Option(12000, "--vocab-size"),
+    save_every: int = typer.Option(500, "--save-every"),
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """Masked-LM pretraining of a character-level Chinese BERT on the corpus."""
+    from .lexicon import shared_data_dir
+    from .training.pretrain import CONFIGS, PretrainConfig, pretrain as run
+
+    if corpus is None:
+        d = shared_data_dir()
+        if d is None:
+            _fail("no --corpus given and ../shared/data not found (set GOVREPORT_DATA)")
+        corpus = d / "corpus"
+    if config not in CONFIGS:
+        _fail(f"unknown --config {config!r}; choose from {', '.join(CONFIGS)}")
+    if masking not in ("char", "wwm"):
+        _fail("--masking must be char or wwm")
+    cfg = PretrainConfig(corpus=str(corpus), output=str(output), config=config, seq_len=seq_len, batch_size=batch_size,
+                         lr=lr, max_steps=max_steps, max_minutes=max_minutes, warmup_steps=warmup_steps,
+                         masking=masking, vocab_size=vocab_size, save_every=save_every, seed=seed)
+    try:
+        s = run(cfg)
+    except FileNotFoundError as e:
+        _fail(str(e))
+    err.print(f"pretrained {s['steps']} steps ({s['tokens_seen']:,} tokens), loss {s['final_loss_ema']:.3f} → {output}")
+
+
 labels_app = typer.Typer(no_args_is_help=True, help="Hand labels: convert gold files to and from Label Studio.")
 app.add_typer(labels_app, name="labels")
 

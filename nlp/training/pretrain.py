@@ -1,0 +1,323 @@
+"""Our own small Chinese BERT: a character vocabulary built from the corpus and masked-LM
+pretraining with sequence packing, checkpoint/resume, bf16 on GPU.
+
+    nlp pretrain --corpus ../shared/data/corpus --config mini --output models/encoder-mini
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+import os
+import random
+import time
+import unicodedata
+from collections import Counter
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Iterator
+
+import torch
+
+SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+
+CONFIGS = {
+    # name: (layers, hidden, heads, intermediate)
+    "tiny": (2, 32, 2, 64),
+    "mini": (4, 256, 4, 1024),
+    "small": (6, 384, 6, 1536),
+    "base": (12, 768, 12, 3072),
+}
+
+
+# --------------------------------------------------------------------------- vocabulary
+
+
+def _is_cjk(ch: str) -> bool:
+    cp = ord(ch)
+    return (0x4E00 <= cp <= 0x9FFF or 0x3400 <= cp <= 0x4DBF or 0x20000 <= cp <= 0x2A6DF or 0xF900 <= cp <= 0xFAFF
+            or 0x2F800 <= cp <= 0x2FA1F)
+
+
+def corpus_files(corpus_dir: str | Path) -> list[Path]:
+    files = sorted(Path(corpus_dir).glob("*.txt.gz")) + sorted(Path(corpus_dir).glob("*.txt"))
+    if not files:
+        raise FileNotFoundError(f"{corpus_dir}: no *.txt.gz or *.txt corpus files")
+    return files
+
+
+def _open(f: Path):
+    return gzip.open(f, "rt", encoding="utf-8") if f.suffix == ".gz" else open(f, encoding="utf-8")
+
+
+def build_vocab(corpus_dir: str | Path, max_size: int = 12000, min_count: int = 3,
+                extra_texts: list[str] | None = None) -> list[str]:
+    """BERT special tokens, digits and Latin letters (with ## continuations), then CJK
+    characters and symbols by corpus frequency, up to ``max_size`` entries."""
+    counts: Counter[str] = Counter()
+    for f in corpus_files(corpus_dir):
+        with _open(f) as fh:
+            for line in fh:
+                counts.update(line.strip())
+    for t in extra_texts or []:
+        counts.update(t)
+    base = list(SPECIALS)
+    base += [str(d) for d in range(10)] + [f"##{d}" for d in range(10)]
+    base += [chr(c) for c in range(ord("a"), ord("z") + 1)] + [f"##{chr(c)}" for c in range(ord("a"), ord("z") + 1)]
+    # BERT's basic tokenizer splits CJK characters and punctuation into single tokens;
+    # other runs of letters/digits become wordpieces, covered by the letters and ## pieces above
+    seen = set(base)
+    chars = []
+    for ch, n in counts.most_common():
+        if n < min_count:
+            break
+        if ch.isspace() or ch in seen:
+            continue
+        if ch.isascii() and ch.isalnum():
+            continue
+        if unicodedata.category(ch).startswith("C"):
+            continue
+        if "A" <= ch.upper() <= "Z" and not ch.isascii():
+            continue
+        chars.append(ch)
+        seen.add(ch)
+    # lower-cased tokenizer: fold full-width letters and digits too (NFKC is not applied by BERT)
+    vocab = base + chars
+    return vocab[:max_size]
+
+
+def save_tokenizer(vocab: list[str], output: str | Path, model_max_length: int = 512):
+    from transformers import BertTokenizerFast
+
+    out = Path(output)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
+    tok = BertTokenizerFast(vocab={t: i for i, t in enumerate(vocab)}, do_lower_case=True, tokenize_chinese_chars=True,
+                            model_max_length=model_max_length)
+    if len(tok) != len(vocab):
+        raise RuntimeError(f"tokenizer has {len(tok)} entries, vocabulary {len(vocab)}")
+    tok.save_pretrained(str(out))
+    return tok
+
+
+# --------------------------------------------------------------------------- data
+
+
+@dataclass
+class PretrainConfig:
+    corpus: str
+    output: str
+    config: str = "mini"
+    seq_len: int = 128
+    batch_size: int = 64
+    lr: float = 5e-4
+    warmup_steps: int = 500
+    max_steps: int = 20000
+    max_minutes: float | None = None
+    mask_prob: float = 0.15
+    masking: str = "char"  # char | wwm (whole-word masking over jieba words)
+    seed: int = 0
+    save_every: int = 500
+    vocab_size: int = 12000
+    upweight: tuple[str, ...] = ("gov_work_reports", "cpc_congress_reports")
+    log_every: int = 50
+
+
+def line_stream(files: list[Path], seed: int, upweight: tuple[str, ...] = ()) -> Iterator[str]:
+    """Endless stream of corpus lines mixing the files by size (named ones 3× more often)."""
+    rng = random.Random(seed)
+    weights = [f.stat().st_size * (3 if any(u in f.name for u in upweight) else 1) for f in files]
+    handles: dict[int, object] = {}
+    while True:
+        i = rng.choices(range(len(files)), weights=weights)[0]
+        fh = handles.get(i)
+        if fh is None:
+            fh = handles[i] = _open(files[i])
+        line = fh.readline()
+        if not line:
+            fh.close()
+            handles[i] = _open(files[i])
+            continue
+        line = line.strip()
+        if len(line) >= 8:
+            yield line
+
+
+def packed_blocks(tokenizer, lines: Iterator[str], seq_len: int, masking: str = "char",
+                  chunk: int = 256) -> Iterator[tuple[list[int], list[int]]]:
+    """[CLS] … [SEP] blocks of exactly ``seq_len`` tokens packed from consecutive lines
+    (lines separated by [SEP]); with word ids for whole-word masking (-1 for specials)."""
+    cls, sep = tokenizer.cls_token_id, tokenizer.sep_token_id
+    body = seq_len - 2
+    buf_ids: list[int] = []
+    buf_words: list[int] = []
+    word_counter = 0
+    if masking == "wwm":
+        import jieba
+
+        jieba.setLogLevel(60)
+    while True:
+        batch = [next(lines) for _ in range(chunk)]
+        if masking == "wwm":
+            seg = [list(jieba.cut(t)) for t in batch]
+            enc = tokenizer(seg, is_split_into_words=True, add_special_tokens=False)
+        else:
+            enc = tokenizer(batch, add_special_tokens=False)
+        for k, ids in enumerate(enc["input_ids"]):
+            if masking == "wwm":
+                wids = enc.word_ids(k)
+                words = [word_counter + (w if w is not None else 0) for w in wids]
+                word_counter += (max((w for w in wids if w is not None), default=0) + 1)
+            else:
+                words = list(range(word_counter, word_counter + len(ids)))
+                word_counter += len(ids)
+            buf_ids += ids + [sep]
+            buf_words += words + [-1]
+            while len(buf_ids) >= body:
+                yield [cls] + buf_ids[:body] + [sep], [-1] + buf_words[:body] + [-1]
+                buf_ids, buf_words = buf_ids[body:], buf_words[body:]
+
+
+def mask_batch(input_ids: torch.Tensor, word_ids: torch.Tensor, tokenizer, mask_prob: float,
+               gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """BERT masking (80% [MASK], 10% random, 10% kept) over whole words: every token of a
+    chosen word is masked together (for character masking each token is its own word)."""
+    labels = input_ids.clone()
+    special = word_ids < 0
+    # one random draw per word id, shared by its tokens
+    uniq, inverse = torch.unique(word_ids, return_inverse=True)
+    word_draw = torch.rand(uniq.shape, generator=gen)
+    chosen = (word_draw[inverse] < mask_prob) & ~special
+    labels[~chosen] = -100
+    ids = input_ids.clone()
+    r = torch.rand(ids.shape, generator=gen)
+    ids[chosen & (r < 0.8)] = tokenizer.mask_token_id
+    rand_pos = chosen & (r >= 0.8) & (r < 0.9)
+    ids[rand_pos] = torch.randint(len(SPECIALS), len(tokenizer), ids.shape, generator=gen)[rand_pos]
+    return ids, labels
+
+
+# --------------------------------------------------------------------------- training
+
+
+def model_config(name: str, vocab_size: int, max_position: int = 512):
+    from transformers import BertConfig
+
+    layers, hidden, heads, inter = CONFIGS[name]
+    return BertConfig(vocab_size=vocab_size, hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=heads,
+                      intermediate_size=inter, max_position_embeddings=max_position, type_vocab_size=2,
+                      hidden_dropout_prob=0.1, attention_probs_dropout_prob=0.1)
+
+
+def pretrain(cfg: PretrainConfig, progress: bool = True) -> dict:
+    """Run (or resume) MLM pretraining; writes a normal HF BERT directory to ``cfg.output``."""
+    from tqdm import tqdm
+    from transformers import BertForMaskedLM, BertTokenizerFast
+
+    out = Path(cfg.output)
+    out.mkdir(parents=True, exist_ok=True)
+    ckpt_dir = out / "checkpoint"
+    torch.manual_seed(cfg.seed)
+    random.seed(cfg.seed)
+    if (out / "vocab.txt").exists():
+        tok = BertTokenizerFast.from_pretrained(str(out))
+    else:
+        tok = save_tokenizer(build_vocab(cfg.corpus, cfg.vocab_size), out)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    resume = (ckpt_dir / "state.pt").exists()
+    if resume:
+        model = BertForMaskedLM.from_pretrained(str(ckpt_dir))
+    else:
+        model = BertForMaskedLM(model_config(cfg.config, len(tok)))
+    model.to(device)
+    decay = [p for n, p in model.named_parameters() if p.ndim >= 2]
+    no_decay = [p for n, p in model.named_parameters() if p.ndim < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}],
+                            lr=cfg.lr, betas=(0.9, 0.98), eps=1e-6)
+
+    def lr_at(step: int) -> float:
+        if step < cfg.warmup_steps:
+            return (step + 1) / cfg.warmup_steps
+        return max(0.0, (cfg.max_steps - step) / max(1, cfg.max_steps - cfg.warmup_steps))
+
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_at)
+    step, tokens_seen, history = 0, 0, []
+    data_seed = cfg.seed
+    if resume:
+        # the optimizer state is a plain tensor dict: load it without unpickling arbitrary objects
+        state = torch.load(ckpt_dir / "state.pt", map_location=device, weights_only=True)
+        opt.load_state_dict(state["optimizer"])
+        sched.load_state_dict(state["scheduler"])
+        meta = json.loads((ckpt_dir / "progress.json").read_text())
+        step, tokens_seen, history = meta["step"], meta["tokens_seen"], meta["history"]
+        data_seed = cfg.seed + step  # a fresh data order after resuming
+    gen = torch.Generator().manual_seed(cfg.seed * 1000 + step)
+    blocks = packed_blocks(tok, line_stream(corpus_files(cfg.corpus), data_seed, cfg.upweight), cfg.seq_len, cfg.masking)
+    use_bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
+    model.train()
+    t0 = time.time()
+    deadline = t0 + cfg.max_minutes * 60 if cfg.max_minutes else None
+    bar = tqdm(total=cfg.max_steps, initial=step, desc="pretrain", disable=not progress, unit="step")
+    loss_ema = None
+    tok_t0, tok_start = time.time(), tokens_seen
+
+    def save(final: bool = False) -> None:
+        target = out if final else ckpt_dir
+        model.save_pretrained(str(target), safe_serialization=True)
+        if not final:
+            torch.save({"optimizer": opt.state_dict(), "scheduler": sched.state_dict()}, ckpt_dir / "state.pt.part")
+            os.replace(ckpt_dir / "state.pt.part", ckpt_dir / "state.pt")
+            (ckpt_dir / "progress.json").write_text(json.dumps({"step": step, "tokens_seen": tokens_seen,
+                                                                "history": history}))
+
+    while step < cfg.max_steps and (deadline is None or time.time() < deadline):
+        ids, words = zip(*(next(blocks) for _ in range(cfg.batch_size)))
+        input_ids = torch.tensor(ids)
+        masked, labels = mask_batch(input_ids, torch.tensor(words), tok, cfg.mask_prob, gen)
+        masked, labels = masked.to(device), labels.to(device)
+        with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=use_bf16):
+            loss = model(input_ids=masked, attention_mask=torch.ones_like(masked), labels=labels).loss
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        sched.step()
+        opt.zero_grad(set_to_none=True)
+        step += 1
+        tokens_seen += input_ids.numel()
+        lv = float(loss.detach())
+        loss_ema = lv if loss_ema is None else 0.98 * loss_ema + 0.02 * lv
+        if step % cfg.log_every == 0:
+            tps = (tokens_seen - tok_start) / max(1e-6, time.time() - tok_t0)
+            history.append({"step": step, "loss": round(loss_ema, 4), "tokens": tokens_seen, "tokens_per_s": round(tps)})
+            bar.set_postfix(loss=f"{loss_ema:.3f}", tok_s=f"{tps:,.0f}")
+        bar.update(1)
+        if step % cfg.save_every == 0:
+            save()
+    bar.close()
+    save()
+    save(final=True)
+    tok.save_pretrained(str(out))
+    summary = {"config": asdict(cfg), "steps": step, "tokens_seen": tokens_seen, "final_loss_ema": loss_ema,
+               "device": str(device) if device.type == "cpu" else torch.cuda.get_device_name(0),
+               "bf16": use_bf16, "minutes_this_run": round((time.time() - t0) / 60, 2),
+               "params": sum(p.numel() for p in model.parameters()), "history": history[-200:]}
+    (out / "pretrain_summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1))
+    return summary
+
+
+def mlm_eval_loss(model_dir: str | Path, texts: list[str], seq_len: int = 128, seed: int = 0) -> float:
+    """Mean masked-LM loss of a pretrained model on held-out texts (fixed masks for comparisons)."""
+    from transformers import BertForMaskedLM, BertTokenizerFast
+
+    tok = BertTokenizerFast.from_pretrained(str(model_dir))
+    model = BertForMaskedLM.from_pretrained(str(model_dir)).eval()
+    gen = torch.Generator().manual_seed(seed)
+    blocks = packed_blocks(tok, iter(texts * 1000), seq_len, "char", chunk=min(256, len(texts)))
+    losses = []
+    with torch.inference_mode():
+        for _ in range(8):
+            ids, words = zip(*(next(blocks) for _ in range(16)))
+            m, lab = mask_batch(torch.tensor(ids), torch.tensor(words), tok, 0.15, gen)
+            losses.append(float(model(input_ids=m, labels=lab).loss))
+    return sum(losses) / len(losses) if losses else math.nan

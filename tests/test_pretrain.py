@@ -1,0 +1,69 @@
+"""Vocabulary building and masked-LM pretraining on a tiny corpus written by the test."""
+
+import gzip
+import json
+import random
+
+import pytest
+import torch
+
+from nlp.training.pretrain import PretrainConfig, build_vocab, mask_batch, pretrain
+
+WORDS = "法治 政府 建设 依法 行政 执法 监督 复议 诉讼 改革 服务 推进 加强 完善 制度 工作 全面 落实 年度 报告".split()
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    d = tmp_path_factory.mktemp("corpus")
+    rng = random.Random(0)
+    with gzip.open(d / "toy.txt.gz", "wt", encoding="utf-8") as f:
+        for i in range(300):
+            f.write("".join(rng.choice(WORDS) for _ in range(rng.randint(5, 25))) + f"。全年办结{i}件,ABC提升。\n")
+    return d
+
+
+def test_vocab_has_specials_digits_latin_and_cjk(corpus):
+    vocab = build_vocab(corpus, max_size=500, min_count=1)
+    assert vocab[:5] == ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    for t in ["0", "##7", "a", "##b", "法", "。", ","]:
+        assert t in vocab
+    assert "A" not in vocab  # the tokenizer lower-cases
+    assert len(vocab) == len(set(vocab)) <= 500
+
+
+def test_whole_word_masking_masks_words_together():
+    class Tok:
+        mask_token_id = 4
+
+        def __len__(self):
+            return 50
+
+    ids = torch.arange(10, 30).reshape(1, 20)
+    words = torch.tensor([[-1] + [i // 4 for i in range(18)] + [-1]])
+    gen = torch.Generator().manual_seed(0)
+    _, labels = mask_batch(ids, words, Tok(), 0.5, gen)
+    chosen = labels[0] != -100
+    assert not chosen[0] and not chosen[-1]
+    for w in words[0].unique().tolist():
+        if w >= 0:
+            sel = chosen[words[0] == w]
+            assert bool(sel.all()) or not bool(sel.any())
+
+
+def test_pretrain_resume_and_autotokenizer(corpus, tmp_path):
+    from transformers import AutoModelForMaskedLM, AutoTokenizer
+
+    out = tmp_path / "enc"
+    base = dict(corpus=str(corpus), output=str(out), config="tiny", seq_len=32, batch_size=8, warmup_steps=2,
+                save_every=5, vocab_size=300, log_every=2)
+    s1 = pretrain(PretrainConfig(max_steps=10, **base), progress=False)
+    assert s1["steps"] == 10
+    s2 = pretrain(PretrainConfig(max_steps=14, masking="wwm", **base), progress=False)
+    assert s2["steps"] == 14 and s2["tokens_seen"] == 14 * 8 * 32  # resumed, not restarted
+    assert (out / "model.safetensors").exists() and not list(out.glob("*.bin"))
+    tok = AutoTokenizer.from_pretrained(str(out))
+    model = AutoModelForMaskedLM.from_pretrained(str(out))
+    assert model.config.model_type == "bert"
+    enc = tok("全年办结12件。", return_tensors="pt")
+    assert tok.unk_token_id not in enc["input_ids"][0].tolist()
+    assert model(**enc).logits.shape[-1] == len(tok)
