@@ -204,8 +204,16 @@ app.add_typer(train_app, name="train")
 @train_app.command("classify")
 def train_classify(
     output: Path = typer.Option(..., "--output", help="model directory to write"),
+    base: Optional[str] = typer.Option(None, "--base", help="BERT-family encoder: local directory or hub id"),
     baseline: Optional[str] = typer.Option(None, "--baseline", help="train a baseline instead of BERT: tfidf"),
     reports: Optional[Path] = typer.Option(None, "--reports", help="reports.jsonl (default: ../shared/data/reports.jsonl)"),
+    dev: Optional[Path] = typer.Option(None, "--dev", help="gold JSONL for early stopping (default: ../shared/data/gold/dev.jsonl)"),
+    epochs: int = typer.Option(3, "--epochs"),
+    batch_size: int = typer.Option(32, "--batch-size"),
+    lr: float = typer.Option(5e-5, "--lr"),
+    max_length: int = typer.Option(128, "--max-length"),
+    max_train: Optional[int] = typer.Option(None, "--max-train", help="use at most this many training sentences"),
+    no_context: bool = typer.Option(False, "--no-context", help="train on sentences alone (no heading path)"),
     seed: int = typer.Option(0, "--seed"),
 ) -> None:
     """Train a sentence classifier on weak labels of the split: train documents."""
@@ -224,8 +232,26 @@ def train_classify(
         corpus = reports.parent / "corpus"
         cfg = train_tfidf(reports, output, corpus_dir=corpus if corpus.is_dir() else None, seed=seed)
         err.print(f"trained TF-IDF baseline on {cfg['train_sentences']} weak-labelled sentences → {output}")
+    elif baseline is not None:
+        _fail(f"unknown --baseline {baseline!r}; available: tfidf")
+    elif base is None:
+        _fail("give --base ENCODER (a BERT directory or hub id) or --baseline tfidf")
     else:
-        _fail("only --baseline tfidf is available in this version")
+        from .training.classify import ClassifyConfig, train_classifier
+
+        if dev is None and (reports.parent / "gold" / "dev.jsonl").exists():
+            dev = reports.parent / "gold" / "dev.jsonl"
+        corpus = reports.parent / "corpus"
+        cfg = ClassifyConfig(base=base, output=str(output), reports=str(reports),
+                             corpus=str(corpus) if corpus.is_dir() else None, dev_gold=str(dev) if dev else None,
+                             epochs=epochs, batch_size=batch_size, lr=lr, max_length=max_length, seed=seed,
+                             max_train=max_train, context=not no_context, cache_dir=str(output / ".cache"))
+        try:
+            s = train_classifier(cfg)
+        except OSError as e:
+            _fail(f"{base}: {str(e).splitlines()[0]}")
+        err.print(f"trained on {s['train_examples']} sentences; best epoch {s['best_epoch']}, "
+                  f"dev macro-F1 {s['best_dev_macro_f1_context']} → {output}")
 
 
 @app.command()

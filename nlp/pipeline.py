@@ -56,15 +56,18 @@ def get_labeller(name: str) -> Labeller:
 
 
 def load_model_labeller(path: str | Path) -> Labeller:
-    """A labeller from a model directory: a TF-IDF baseline directory (``tfidf_config.json``)."""
+    """A labeller from a model: a TF-IDF baseline directory (``tfidf_config.json``), a
+    fine-tuned BERT directory, or a hub id of one."""
     p = Path(path)
-    if not p.exists():
-        raise OSError(f"{p}: no such model directory")
     if (p / "tfidf_config.json").exists():
         from .baselines import TfidfLabeller
 
         return TfidfLabeller(p)
-    raise OSError(f"{p}: not a model directory this version can load (no tfidf_config.json)")
+    if p.exists() and not (p / "config.json").exists():
+        raise OSError(f"{p}: not a model directory (no config.json or tfidf_config.json)")
+    from .modeling import BertSentenceLabeller
+
+    return BertSentenceLabeller(path)
 
 
 def default_labeller() -> Labeller:

@@ -1,0 +1,173 @@
+"""BERT sentence classifier at inference time, and document-aware decoding.
+
+Any BERT-family checkpoint fine-tuned by ``nlp train classify`` (a normal Hugging Face
+directory, or a hub id) labels sentences. The model reads each sentence as a text pair:
+its context (the heading path of the section it stands in) and the sentence. Over a whole
+document an order-aware Viterbi decoder combines the sentence probabilities with the
+reports' section order (duty → measures → problems → plans; ``other`` anywhere) and, when
+present, the mandated section headings.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .schema import LABELS, Document
+
+SECTION_ORDER = {"duty": 0, "measures": 1, "problems": 2, "plans": 3}
+
+
+@dataclass
+class DecodingConfig:
+    backward_penalty: float = 2.0  # log-space cost of going back in section order
+    heading_weight: float = 0.5  # weight of the heading-derived label (0: ignore headings)
+    use_viterbi: bool = True
+
+    @classmethod
+    def load(cls, model_dir: Path) -> "DecodingConfig":
+        p = Path(model_dir) / "decoding.json"
+        if p.exists():
+            return cls(**json.loads(p.read_text(encoding="utf-8")))
+        return cls()
+
+
+def sentence_contexts(doc: Document) -> list[str]:
+    """The heading path of each sentence (outermost first), the text a model sees as context."""
+    out = []
+    for i, s in enumerate(doc.sentences):
+        path = [h.text for h in doc.heading_path(i)]
+        if s.is_heading and path:
+            path = path[:-1]
+        out.append(" / ".join(path)[:120])
+    return out
+
+
+def viterbi(logp: np.ndarray, labels: Sequence[str], backward_penalty: float) -> list[int]:
+    """Most probable label sequence where moving back in section order costs
+    ``backward_penalty`` (log space). ``other`` is free to enter and leave; the state keeps
+    the last section seen so that duty → other → duty is not a backward move."""
+    n, k = logp.shape
+    if n == 0:
+        return []
+    order = [SECTION_ORDER.get(lab, -1) for lab in labels]
+    # state = (label index, last section index or -1)
+    states = [(lab, sec) for lab in range(k) for sec in range(-1, 4)
+              if (order[lab] < 0) or (order[lab] == sec)]
+    idx = {s: i for i, s in enumerate(states)}
+    ns = len(states)
+    score = np.full(ns, -np.inf)
+    for (lab, sec), i in idx.items():
+        if sec == -1 or order[lab] >= 0:
+            score[i] = logp[0, lab]
+    back = np.zeros((n, ns), dtype=np.int64)
+    for t in range(1, n):
+        new = np.full(ns, -np.inf)
+        for (lab, sec), j in idx.items():
+            best, arg = -np.inf, 0
+            for (plab, psec), i in idx.items():
+                if score[i] == -np.inf:
+                    continue
+                if order[lab] < 0:  # other keeps the last section
+                    if sec != psec:
+                        continue
+                    cost = 0.0
+                else:
+                    if sec != order[lab]:
+                        continue
+                    cost = backward_penalty if (psec >= 0 and order[lab] < psec) else 0.0
+                v = score[i] - cost
+                if v > best:
+                    best, arg = v, i
+            if best > -np.inf:
+                new[j] = best + logp[t, lab]
+                back[t, j] = arg
+        score = new
+    j = int(np.argmax(score))
+    path = [j]
+    for t in range(n - 1, 0, -1):
+        j = int(back[t, j])
+        path.append(j)
+    path.reverse()
+    return [states[j][0] for j in path]
+
+
+class BertSentenceLabeller:
+    """Labels sentences with a fine-tuned BERT sequence classifier."""
+
+    def __init__(self, model: str | Path, batch_size: int = 64, max_length: int = 160, device: str | None = None):
+        import torch
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        src = str(model)
+        local = Path(src).exists()
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(src, local_files_only=local)
+            self.model = AutoModelForSequenceClassification.from_pretrained(src, local_files_only=local)
+        except OSError as e:
+            where = "local directory" if local else "hub id (no local directory of that name; is the hub reachable?)"
+            raise OSError(f"cannot load a sentence classifier from {src!r} as a {where}: {str(e).splitlines()[0]}") from None
+        id2label = {int(k): v for k, v in self.model.config.id2label.items()}
+        if sorted(id2label.values()) != sorted(LABELS):
+            raise OSError(f"{src}: model labels {sorted(id2label.values())} are not the report categories {list(LABELS)}; "
+                          "fine-tune it first with `nlp train classify --base ...`")
+        self.labels = [id2label[i] for i in range(len(id2label))]
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.model.to(self.device).eval()
+        self.batch_size = batch_size
+        self.max_length = max_length
+        self.decoding = DecodingConfig.load(Path(src)) if local else DecodingConfig()
+        self.name = f"model:{Path(src).name if local else src}"
+
+    def predict_proba(self, texts: Sequence[str], contexts: Sequence[str] | None = None) -> np.ndarray:
+        """Probabilities (n × labels), batched by length (no padding to the maximum)."""
+        import torch
+
+        n = len(texts)
+        out = np.zeros((n, len(self.labels)), dtype=np.float32)
+        if n == 0:
+            return out
+        ctx = list(contexts) if contexts is not None else [""] * n
+        order = sorted(range(n), key=lambda i: len(texts[i]) + len(ctx[i]))
+        with torch.inference_mode():
+            for b in range(0, n, self.batch_size):
+                ids = order[b:b + self.batch_size]
+                enc = self.tokenizer([ctx[i] for i in ids], [texts[i] for i in ids], truncation="longest_first",
+                                     max_length=self.max_length, padding=True, return_tensors="pt").to(self.device)
+                logits = self.model(**enc).logits.float()
+                out[ids] = torch.softmax(logits, dim=-1).cpu().numpy()
+        return out
+
+    def label_alone(self, texts: list[str]) -> list[str]:
+        p = self.predict_proba(texts)
+        return [self.labels[i] for i in p.argmax(axis=1)]
+
+    def label(self, doc: Document) -> None:
+        from .weak import label_document
+
+        texts = [s.text for s in doc.sentences]
+        probs = self.predict_proba(texts, sentence_contexts(doc))
+        logp = np.log(np.clip(probs, 1e-6, 1.0))
+        reasons = ["model"] * len(texts)
+        if self.decoding.heading_weight > 0 and texts:
+            weak = label_document(doc)
+            for i, w in enumerate(weak):
+                if w.reason.startswith("heading:") and w.label in self.labels:
+                    prior = np.full(len(self.labels), math.log(1e-3))
+                    prior[self.labels.index(w.label)] = 0.0
+                    logp[i] = (1 - self.decoding.heading_weight) * logp[i] + self.decoding.heading_weight * prior
+                    reasons[i] = f"model+{w.reason[:24]}"
+        if self.decoding.use_viterbi:
+            path = viterbi(logp, self.labels, self.decoding.backward_penalty)
+        else:
+            path = list(logp.argmax(axis=1))
+        for i, s in enumerate(doc.sentences):
+            s.label = self.labels[path[i]]
+            s.label_source = self.name
+            s.reason = reasons[i]
+            s.scores = {lab: round(float(probs[i, j]), 4) for j, lab in enumerate(self.labels)}

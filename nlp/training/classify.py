@@ -1,0 +1,170 @@
+"""Fine-tune any BERT-family encoder as the sentence classifier.
+
+Data: weak labels of the ``split: train`` reports and the corpus' government work reports
+(``nlp.training.data``), optionally hand labels (weighted higher). Each example is a text
+pair (heading-path context, sentence), as ``nlp.modeling`` reads them at inference.
+Class-weighted cross-entropy, fixed seeds, early stopping on the dev gold scored by the
+evaluation harness with the document in view; the best model is written as a normal HF
+directory with a model card.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..schema import LABELS
+from .data import LabelledSentence, weak_gwr_sentences, weak_sentences
+
+
+@dataclass
+class ClassifyConfig:
+    base: str
+    output: str
+    reports: str
+    corpus: str | None = None
+    dev_gold: str | None = None
+    epochs: int = 3
+    batch_size: int = 32
+    lr: float = 5e-5
+    max_length: int = 128
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.06
+    seed: int = 0
+    max_train: int | None = None  # cap on examples (after shuffling), for quick runs
+    context: bool = True
+    hand_labels: list[str] = field(default_factory=list)
+    hand_weight: float = 3.0
+    patience: int = 2
+    cache_dir: str | None = None
+
+
+def _examples(cfg: ClassifyConfig) -> list[LabelledSentence]:
+    data = weak_sentences(cfg.reports, "train")
+    if cfg.corpus and (Path(cfg.corpus) / "gov_work_reports.txt.gz").exists():
+        data += weak_gwr_sentences(cfg.corpus)
+    return data
+
+
+def _dataset(examples: list[LabelledSentence], tokenizer, cfg: ClassifyConfig):
+    """A 🤗 datasets.Dataset tokenised with ``map`` (cached under ``cfg.cache_dir``)."""
+    from datasets import Dataset
+
+    ds = Dataset.from_dict({
+        "context": [e.context if cfg.context else "" for e in examples],
+        "text": [e.text for e in examples],
+        "label": [LABELS.index(e.label) for e in examples],
+        "weight": [cfg.hand_weight if e.source.startswith("hand") else 1.0 for e in examples],
+    })
+
+    def tok(batch):
+        return tokenizer(batch["context"], batch["text"], truncation="longest_first", max_length=cfg.max_length)
+
+    kwargs = {}
+    if cfg.cache_dir:
+        Path(cfg.cache_dir).mkdir(parents=True, exist_ok=True)
+        kwargs["cache_file_name"] = str(Path(cfg.cache_dir) / f"tok-{abs(hash((cfg.base, cfg.max_length, cfg.context, len(examples))))}.arrow")
+    return ds.map(tok, batched=True, remove_columns=["context", "text"], **kwargs)
+
+
+def train_classifier(cfg: ClassifyConfig, progress: bool = True) -> dict:
+    from tqdm import tqdm
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding
+
+    random.seed(cfg.seed)
+    np.random.seed(cfg.seed)
+    torch.manual_seed(cfg.seed)
+    local = Path(cfg.base).exists()
+    tokenizer = AutoTokenizer.from_pretrained(cfg.base, local_files_only=local)
+    model = AutoModelForSequenceClassification.from_pretrained(
+        cfg.base, num_labels=len(LABELS), id2label=dict(enumerate(LABELS)), label2id={l: i for i, l in enumerate(LABELS)},
+        local_files_only=local)
+    examples = _examples(cfg)
+    random.Random(cfg.seed).shuffle(examples)
+    if cfg.max_train:
+        examples = examples[: cfg.max_train]
+    counts = Counter(e.label for e in examples)
+    ds = _dataset(examples, tokenizer, cfg)
+    # class weights: inverse frequency, normalised to mean 1, absent labels weight 0
+    freq = np.array([counts.get(l, 0) for l in LABELS], dtype=np.float64)
+    cw = np.where(freq > 0, freq.sum() / np.maximum(freq, 1) / max(1, (freq > 0).sum()), 0.0)
+    class_weights = torch.tensor(cw / cw[cw > 0].mean(), dtype=torch.float32)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    model.to(device)
+    class_weights = class_weights.to(device)
+    collate = DataCollatorWithPadding(tokenizer)
+    g = torch.Generator().manual_seed(cfg.seed)
+    cols = [c for c in ds.column_names if c in ("input_ids", "attention_mask", "token_type_ids", "label", "weight")]
+    loader = torch.utils.data.DataLoader(ds.with_format("torch", columns=cols), batch_size=cfg.batch_size, shuffle=True,
+                                         generator=g, collate_fn=lambda rows: collate([{k: v for k, v in r.items()} for r in rows]))
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    total = max(1, cfg.epochs * len(loader))
+    warm = int(cfg.warmup_ratio * total)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: (s + 1) / max(1, warm) if s < warm else max(0.0, (total - s) / max(1, total - warm)))
+    use_bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
+    best, best_epoch, history, bad = -1.0, -1, [], 0
+    out = Path(cfg.output)
+    t0 = time.time()
+    for epoch in range(cfg.epochs):
+        model.train()
+        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not progress)
+        for batch in bar:
+            labels = batch.pop("labels")
+            weights = batch.pop("weight")
+            batch = {k: v.to(device) for k, v in batch.items()}
+            with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=use_bf16):
+                logits = model(**batch).logits.float()
+            loss = torch.nn.functional.cross_entropy(logits, labels.to(device), weight=class_weights, reduction="none")
+            loss = (loss * weights.to(device)).mean()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            opt.zero_grad(set_to_none=True)
+            bar.set_postfix(loss=f"{float(loss.detach()):.3f}")
+        entry = {"epoch": epoch + 1, "minutes": round((time.time() - t0) / 60, 2)}
+        if cfg.dev_gold:
+            metrics = _dev_scores(model, tokenizer, cfg)
+            entry.update(metrics)
+            score = metrics["dev_macro_f1_context"]
+        else:
+            score = float(epoch)
+        history.append(entry)
+        if score > best:
+            best, best_epoch, bad = score, epoch + 1, 0
+            model.save_pretrained(str(out), safe_serialization=True)
+            tokenizer.save_pretrained(str(out))
+        else:
+            bad += 1
+            if bad >= cfg.patience:
+                break
+    summary = {"config": asdict(cfg), "train_examples": len(examples), "train_label_counts": dict(counts),
+               "class_weights": dict(zip(LABELS, [round(float(x), 3) for x in class_weights.cpu()])),
+               "best_epoch": best_epoch, "best_dev_macro_f1_context": best if cfg.dev_gold else None, "history": history}
+    (out / "training_summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
+    return summary
+
+
+def _dev_scores(model, tokenizer, cfg: ClassifyConfig) -> dict:
+    """Dev macro-F1 with the document in view and sentence alone, through the harness."""
+    import tempfile
+
+    from .. import evaluate as ev
+    from ..modeling import BertSentenceLabeller
+
+    with tempfile.TemporaryDirectory() as d:
+        model.save_pretrained(d, safe_serialization=True)
+        tokenizer.save_pretrained(d)
+        lab = BertSentenceLabeller(d, max_length=cfg.max_length)
+        docs = ev.load_gold(cfg.dev_gold)
+        m = ev.score(docs, ev.predict(docs, lab))
+    model.train()
+    return {"dev_macro_f1_context": m["classification"]["sentence"]["macro_f1"],
+            "dev_macro_f1_alone": m["classification"]["sentence_alone"]["macro_f1"]}

@@ -1,0 +1,112 @@
+"""BERT sentence classifier: tiny random BERT saved by the test, fine-tuned on weak labels of
+toy reports, evaluated by the harness; document-aware decoding; model loading errors."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from nlp.modeling import viterbi
+from nlp.schema import LABELS
+
+from conftest import ROOT, TOY_REPORT
+
+CHARS = sorted(set(TOY_REPORT) - set("\n "))
+
+
+@pytest.fixture(scope="module")
+def tiny_bert(tmp_path_factory):
+    from transformers import BertConfig, BertForMaskedLM, BertTokenizerFast
+    import torch
+
+    torch.manual_seed(0)
+    d = tmp_path_factory.mktemp("tiny-bert")
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + [str(i) for i in range(10)] + [f"##{i}" for i in range(10)] + \
+        [c for c in CHARS if not c.isdigit()]
+    tok = BertTokenizerFast(vocab={t: i for i, t in enumerate(vocab)})
+    tok.save_pretrained(str(d))
+    cfg = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                     intermediate_size=37, max_position_embeddings=256)
+    BertForMaskedLM(cfg).save_pretrained(str(d))
+    return d
+
+
+@pytest.fixture(scope="module")
+def toy_reports(tmp_path_factory):
+    d = tmp_path_factory.mktemp("data")
+    rows = [{"id": f"toy-{i}", "kind": "report", "split": "train", "text": TOY_REPORT} for i in range(6)]
+    rows.append({"id": "dev-1", "kind": "report", "split": "dev", "text": "不应被用于训练"})
+    p = d / "reports.jsonl"
+    p.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    return p
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "nlp", *args], capture_output=True, text=True)
+
+
+def test_finetune_eval_annotate_with_tiny_bert(tiny_bert, toy_reports, tmp_path):
+    out = tmp_path / "cls"
+    r = run("train", "classify", "--base", str(tiny_bert), "--output", str(out), "--reports", str(toy_reports),
+            "--dev", str(ROOT / "eval" / "gold" / "seed.jsonl"), "--epochs", "2", "--batch-size", "8")
+    assert r.returncode == 0, r.stderr[-2000:]
+    summary = json.loads((out / "training_summary.json").read_text())
+    from nlp.text import build_document
+
+    assert summary["train_examples"] == 6 * len(build_document(TOY_REPORT).sentences)  # split: train only
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["model_type"] == "bert" and sorted(cfg["id2label"].values()) == sorted(LABELS)
+    assert (out / "model.safetensors").exists() and not list(out.glob("*.bin"))
+    r = run("eval", str(ROOT / "eval" / "gold" / "seed.jsonl"), "--model", str(out), "--json", str(tmp_path / "m.json"),
+            "--bootstrap", "0")
+    assert r.returncode == 0, r.stderr[-2000:]
+    m = json.loads((tmp_path / "m.json").read_text())
+    assert m["model"].startswith("model:") and "sentence_alone" in m["classification"]
+    r = run("annotate", str(ROOT / "examples" / "suining-2023.txt"), "--model", str(out), "-o", str(tmp_path / "a.jsonl"))
+    assert r.returncode == 0, r.stderr[-2000:]
+    rec = json.loads((tmp_path / "a.jsonl").read_text(encoding="utf-8"))
+    assert all(s["label_source"].startswith("model:") and set(s["scores"]) == set(LABELS) for s in rec["sentences"])
+
+
+def test_untrained_encoder_is_refused_with_a_clear_error(tiny_bert, tmp_path):
+    r = run("eval", str(ROOT / "eval" / "gold" / "seed.jsonl"), "--model", str(tiny_bert), "--bootstrap", "0")
+    assert r.returncode != 0
+    assert "report categories" in r.stderr
+
+
+def test_hub_id_offline_is_a_clear_error(monkeypatch):
+    import os
+
+    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    r = subprocess.run([sys.executable, "-m", "nlp", "eval", str(ROOT / "eval" / "gold" / "seed.jsonl"),
+                        "--model", "no-such-org/no-such-model", "--bootstrap", "0"], capture_output=True, text=True, env=env)
+    assert r.returncode != 0
+    errs = [ln for ln in r.stderr.splitlines() if ln.startswith("error:")]
+    assert errs and "hub id" in errs[0] and "Traceback" not in r.stderr
+
+
+def test_viterbi_keeps_section_order():
+    labels = list(LABELS)  # duty measures problems plans other
+    p = np.full((4, 5), 0.05)
+    p[0, labels.index("problems")] = 0.8
+    p[1, labels.index("measures")] = 0.5  # a measures-looking sentence after problems …
+    p[1, labels.index("problems")] = 0.4
+    p[2, labels.index("plans")] = 0.8
+    p[3, labels.index("other")] = 0.8
+    path = [labels[i] for i in viterbi(np.log(p), labels, backward_penalty=2.0)]
+    assert path == ["problems", "problems", "plans", "other"]
+    # without a penalty the argmax wins
+    assert [labels[i] for i in viterbi(np.log(p), labels, 0.0)][1] == "measures"
+
+
+def test_viterbi_other_does_not_reset_order():
+    labels = list(LABELS)
+    p = np.full((3, 5), 0.05)
+    p[0, labels.index("plans")] = 0.9
+    p[1, labels.index("other")] = 0.9
+    p[2, labels.index("duty")] = 0.5
+    p[2, labels.index("plans")] = 0.4
+    path = [labels[i] for i in viterbi(np.log(p), labels, backward_penalty=2.0)]
+    assert path == ["plans", "other", "plans"]
