@@ -3,6 +3,7 @@ listed in ``OUT.errors.jsonl`` rather than stopping the run."""
 
 from __future__ import annotations
 
+import csv
 import glob
 import json
 import os
@@ -45,6 +46,10 @@ class BatchResult:
     errors_path: str | None = None
 
 
+class _NoDocuments(Exception):
+    pass
+
+
 def errors_path_for(out: str | os.PathLike) -> Path:
     out = Path(out)
     return out.with_name(out.name.rsplit(".", 1)[0] + ".errors.jsonl")
@@ -60,42 +65,35 @@ def annotate_paths(paths: list[str], out: str | os.PathLike, labeller: Labeller 
     res = BatchResult()
     seen_ids: dict[str, int] = {}
     is_csv = out.suffix.lower() == ".csv"
-    writer = AtomicWriter(out, newline="" if is_csv else None)
-    f = writer.__enter__()
-    ok = False
     try:
-        csv_writer = None
-        if is_csv:
-            import csv
-
-            csv_writer = csv.DictWriter(f, fieldnames=SENTENCE_CSV_FIELDS)
-            csv_writer.writeheader()
-        for path in (progress(files) if progress else files):
-            base = doc_id_for(path)
-            n = seen_ids.get(base, 0)
-            seen_ids[base] = n + 1
-            doc_id = base if n == 0 else f"{base}-{n + 1}"
-            try:
-                doc = annotate_file(path, labeller, doc_id)
-            except ReadError as e:
-                res.errors.append({"path": str(path), "error": e.problem})
-                continue
-            rec = doc.to_dict()
-            if csv_writer is not None:
-                for row in sentence_rows(rec):
-                    csv_writer.writerow(row)
-            else:
-                f.write(json.dumps(rec, ensure_ascii=False) + "\n")
-            res.n_docs += 1
-            res.n_sentences += len(doc.sentences)
-            res.n_entities += len(doc.entities)
-        ok = res.n_docs > 0
-    finally:
-        if ok:
-            writer.__exit__(None, None, None)
-            res.output = str(out)
-        else:
-            writer.__exit__(RuntimeError, None, None)  # removes the part file
+        with AtomicWriter(out, newline="" if is_csv else None) as f:
+            csv_writer = None
+            if is_csv:
+                csv_writer = csv.DictWriter(f, fieldnames=SENTENCE_CSV_FIELDS)
+                csv_writer.writeheader()
+            for path in (progress(files) if progress else files):
+                base = doc_id_for(path)
+                n = seen_ids.get(base, 0)
+                seen_ids[base] = n + 1
+                doc_id = base if n == 0 else f"{base}-{n + 1}"
+                try:
+                    doc = annotate_file(path, labeller, doc_id)
+                except ReadError as e:
+                    res.errors.append({"path": str(path), "error": e.problem})
+                    continue
+                rec = doc.to_dict()
+                if csv_writer is not None:
+                    csv_writer.writerows(sentence_rows(rec))
+                else:
+                    f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+                res.n_docs += 1
+                res.n_sentences += len(doc.sentences)
+                res.n_entities += len(doc.entities)
+            if res.n_docs == 0:
+                raise _NoDocuments  # AtomicWriter removes the part file: no empty output
+        res.output = str(out)
+    except _NoDocuments:
+        pass
     ep = errors_path_for(out)
     if res.errors:
         with AtomicWriter(ep) as ef:

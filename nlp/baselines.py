@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .schema import LABELS, Document
+from .schema import Document
 from .text import chrome_rule, match_heading_marker
 from .weak import DUTY_CUES, PLANS_CUES, PROBLEMS_CUES
 

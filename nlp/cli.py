@@ -22,6 +22,20 @@ def _fail(msg: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
+def _shared_default(given: Optional[Path], name: str, flag: str) -> Path:
+    """``given``, or ``name`` inside ../shared/data; fails with a clear message if neither exists."""
+    if given is None:
+        from .lexicon import shared_data_dir
+
+        d = shared_data_dir()
+        if d is None:
+            _fail(f"no {flag} given and ../shared/data not found (set GOVREPORT_DATA)")
+        given = d / name
+    if not given.exists():
+        _fail(f"{given}: no such file or directory")
+    return given
+
+
 def _progress(desc: str):
     from tqdm import tqdm
 
@@ -217,15 +231,7 @@ def train_classify(
     seed: int = typer.Option(0, "--seed"),
 ) -> None:
     """Train a sentence classifier on weak labels of the split: train documents."""
-    from .lexicon import shared_data_dir
-
-    if reports is None:
-        d = shared_data_dir()
-        if d is None:
-            _fail("no --reports given and ../shared/data not found (set GOVREPORT_DATA)")
-        reports = d / "reports.jsonl"
-    if not reports.exists():
-        _fail(f"{reports}: no such file")
+    reports = _shared_default(reports, "reports.jsonl", "--reports")
     if baseline == "tfidf":
         from .training.tfidf import train_tfidf
 
@@ -271,14 +277,9 @@ def pretrain(
     seed: int = typer.Option(0, "--seed"),
 ) -> None:
     """Masked-LM pretraining of a character-level Chinese BERT on the corpus."""
-    from .lexicon import shared_data_dir
     from .training.pretrain import CONFIGS, PretrainConfig, pretrain as run
 
-    if corpus is None:
-        d = shared_data_dir()
-        if d is None:
-            _fail("no --corpus given and ../shared/data not found (set GOVREPORT_DATA)")
-        corpus = d / "corpus"
+    corpus = _shared_default(corpus, "corpus", "--corpus")
     if config not in CONFIGS:
         _fail(f"unknown --config {config!r}; choose from {', '.join(CONFIGS)}")
     if masking not in ("char", "wwm"):

@@ -8,7 +8,6 @@ type) and partial (overlapping span, same type).
 
 from __future__ import annotations
 
-import json
 import random
 from collections import Counter, OrderedDict, defaultdict
 from dataclasses import dataclass, field
@@ -185,9 +184,6 @@ class Predictions:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
-LabelFn = Callable[[Document], None]
-
-
 def predict(gold_docs: list[GoldDocument], labeller: Any, entity_fn: Callable[[str, list], list] | None = None,
             progress: Callable[[Iterable], Iterable] | None = None) -> Predictions:
     """Run a labeller (object with ``label(doc)`` and optionally ``label_alone(texts)``) and an
@@ -315,10 +311,6 @@ def worst_errors(gold_docs: list[GoldDocument], pred: Predictions, limit: int = 
                 k += 1
     errs.sort(key=lambda e: -len(e["text"]))
     return errs[:limit]
-
-
-def save_predictions(pred: Predictions, path: str | Path) -> None:
-    Path(path).write_text(json.dumps(pred.__dict__, ensure_ascii=False), encoding="utf-8")
 
 
 def predictions_from_metrics(m: dict[str, Any]) -> Predictions:

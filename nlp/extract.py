@@ -124,13 +124,9 @@ def extract_date(text: str) -> list[Entity]:
         if a > 0 and text[a - 1].isdigit():
             continue
         s = m.group(0)
-        if s.endswith("底") or s.endswith("初"):  # 2024年底 is kept, but not when it starts a word like 底线
-            pass
         # bare month without day or year: needs 月 followed by something date-like or a day
         if re.fullmatch(r"\d{1,2}月", s) and not re.match(r"(份|上旬|中旬|下旬|起|以来|底|初|末|,|，|、)", text[b:b + 2]):
             continue
-        if re.fullmatch(r"\d{1,2}月", s):
-            pass
         out.append(Entity(a, b, "DATE", s))
     return out
 

@@ -27,9 +27,6 @@ CORE_LAWS = """宪法 民法典 立法法 监察法 行政复议法 行政诉讼
 重大行政决策程序暂行条例 优化营商环境条例 信访工作条例 法规规章备案条例 规章制定程序条例 行政法规制定程序条例
 国务院工作规则 保障农民工工资支付条例 行政执法机关移送涉嫌犯罪案件的规定""".split()
 
-_GENERIC_ENDINGS = ("执法", "司法", "立法", "依法", "违法", "守法", "普法", "用法", "学法", "护法", "办法", "方法",
-                    "做法", "想法", "说法", "手法", "兵法", "书法", "算法", "语法", "疗法", "作法", "合法", "不法",
-                    "宪法", "知法", "懂法", "犯法", "非法", "技法", "章法", "国法", "家法", "军法", "税法", "民法")
 _TITLE_RE = re.compile(r"《(?:中华人民共和国)?([\u4e00-\u9fa5]{2,24}?(?:法典|法|条例))》")
 _PREFIX = "中华人民共和国"
 
@@ -65,9 +62,7 @@ def build_law_lexicon(corpus_dir: Path, min_count: int = 2) -> list[str]:
     for name, n in counts.items():
         if n < min_count or len(name) < 3 or len(name) > 20:
             continue
-        if name.endswith(_GENERIC_ENDINGS) and name[-2:] == name:  # a bare word, not a name
-            continue
-        if any(name == g for g in _GENERIC_ENDINGS) or re.search(r"(关于|的|和|若干|暂行规定)$", name):
+        if re.search(r"(关于|的|和|若干|暂行规定)$", name):
             continue
         names.append(name)
     return sorted(names)

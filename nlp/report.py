@@ -44,44 +44,37 @@ def confusion_figure(m: dict[str, Any], title: str = "Sentence labels: confusion
     return _png(fig)
 
 
-def per_label_figure(m: dict[str, Any]) -> str:
+def _grouped_bars(categories: list[str], series: dict[str, list[float]], xlabel: str, ylabel: str, title: str,
+                  figsize: tuple[float, float]) -> str:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    per = m["classification"]["sentence"]["per_label"]
-    fig, ax = plt.subplots(figsize=(6, 3.4))
-    w = 0.26
-    for k, key in enumerate(("precision", "recall", "f1")):
-        ax.bar([i + (k - 1) * w for i in range(len(LABELS))], [per[lab][key] for lab in LABELS], w, label=key)
-    ax.set_xticks(range(len(LABELS)), LABELS)
+    fig, ax = plt.subplots(figsize=figsize)
+    w = 0.8 / len(series)
+    for k, (name, values) in enumerate(series.items()):
+        ax.bar([i + (k - (len(series) - 1) / 2) * w for i in range(len(categories))], values, w, label=name)
+    ax.set_xticks(range(len(categories)), categories)
     ax.set_ylim(0, 1.05)
-    ax.set_xlabel("sentence label")
-    ax.set_ylabel("score")
-    ax.set_title("Per-label precision, recall and F1 (in context)")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     ax.legend(loc="lower right", fontsize=8)
     return _png(fig)
+
+
+def per_label_figure(m: dict[str, Any]) -> str:
+    per = m["classification"]["sentence"]["per_label"]
+    series = {key: [per[lab][key] for lab in LABELS] for key in ("precision", "recall", "f1")}
+    return _grouped_bars(list(LABELS), series, "sentence label", "score",
+                         "Per-label precision, recall and F1 (in context)", (6, 3.4))
 
 
 def entity_figure(m: dict[str, Any]) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     e = m["entities"]
-    fig, ax = plt.subplots(figsize=(5, 3.2))
-    w = 0.38
-    ax.bar([i - w / 2 for i in range(len(ENTITY_TYPES))], [e["strict"]["per_type"][t]["f1"] for t in ENTITY_TYPES], w, label="strict")
-    ax.bar([i + w / 2 for i in range(len(ENTITY_TYPES))], [e["partial"]["per_type"][t]["f1"] for t in ENTITY_TYPES], w, label="partial")
-    ax.set_xticks(range(len(ENTITY_TYPES)), ENTITY_TYPES)
-    ax.set_ylim(0, 1.05)
-    ax.set_xlabel("entity type")
-    ax.set_ylabel("F1")
-    ax.set_title("Entity F1 by type")
-    ax.legend(loc="lower right", fontsize=8)
-    return _png(fig)
+    series = {mode: [e[mode]["per_type"][t]["f1"] for t in ENTITY_TYPES] for mode in ("strict", "partial")}
+    return _grouped_bars(list(ENTITY_TYPES), series, "entity type", "F1", "Entity F1 by type", (5, 3.2))
 
 
 def _fmt(x: Any) -> str:

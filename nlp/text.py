@@ -263,15 +263,10 @@ def _extract_metadata(doc: Document, lines: list[str], removed: list[tuple[str, 
 # --------------------------------------------------------------------------- document
 
 
-def build_document(raw: str, doc_id: str = "doc", *, remove_chrome: bool = True) -> Document:
+def build_document(raw: str, doc_id: str = "doc") -> Document:
     """Clean raw text and find its structure: paragraphs (one per content line), headings,
     sentences, and metadata (title, issuer, date, document number)."""
-    if remove_chrome:
-        lines, removed = clean_lines(raw)
-    else:
-        lines, _ = clean_lines("")
-        lines = [ln.strip() for ln in raw.replace("\r\n", "\n").split("\n") if ln.strip()]
-        removed = []
+    lines, removed = clean_lines(raw)
     doc = Document(id=doc_id, text="")
     doc.removed_chrome = [f"{rule}: {line}" for rule, line in removed]
     _fill_structure(doc, lines)

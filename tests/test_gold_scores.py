@@ -1,6 +1,5 @@
 """Acceptance scores on the shared hand-labelled sets (read at run time; skipped if absent)."""
 
-import pytest
 
 from nlp import evaluate as ev
 from nlp.pipeline import get_labeller

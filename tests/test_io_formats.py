@@ -1,10 +1,6 @@
 """The sample report as published in other forms gives the same annotation as the .txt."""
 
 import html
-import io
-import json
-import subprocess
-import sys
 
 import pytest
 

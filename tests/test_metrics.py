@@ -1,6 +1,5 @@
 """Metric code on small hand-computed cases, and entity scoring checked against seqeval."""
 
-import math
 
 import pytest
 

@@ -1,7 +1,6 @@
 """Vocabulary building and masked-LM pretraining on a tiny corpus written by the test."""
 
 import gzip
-import json
 import random
 
 import pytest
