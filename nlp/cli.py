@@ -228,9 +228,12 @@ def train_classify(
     max_length: int = typer.Option(128, "--max-length"),
     max_train: Optional[int] = typer.Option(None, "--max-train", help="use at most this many training sentences"),
     no_context: bool = typer.Option(False, "--no-context", help="train on sentences alone (no heading path)"),
+    hand: Optional[List[Path]] = typer.Option(None, "--hand", help="standoff hand labels (repeatable), e.g. eval/hand/train_sentences.jsonl"),
+    hand_weight: float = typer.Option(3.0, "--hand-weight", help="loss weight of hand-labelled sentences"),
+    context_dropout: float = typer.Option(0.3, "--context-dropout", help="share of examples trained without context"),
     seed: int = typer.Option(0, "--seed"),
 ) -> None:
-    """Train a sentence classifier on weak labels of the split: train documents."""
+    """Train a sentence classifier on weak labels of the split: train documents (plus hand labels)."""
     reports = _shared_default(reports, "reports.jsonl", "--reports")
     if baseline == "tfidf":
         from .training.tfidf import train_tfidf
@@ -251,7 +254,12 @@ def train_classify(
         cfg = ClassifyConfig(base=base, output=str(output), reports=str(reports),
                              corpus=str(corpus) if corpus.is_dir() else None, dev_gold=str(dev) if dev else None,
                              epochs=epochs, batch_size=batch_size, lr=lr, max_length=max_length, seed=seed,
-                             max_train=max_train, context=not no_context, cache_dir=str(output / ".cache"))
+                             max_train=max_train, context=not no_context, cache_dir=str(output / ".cache"),
+                             hand_labels=[str(h) for h in hand or []], hand_weight=hand_weight,
+                             context_dropout=context_dropout)
+        for h in hand or []:
+            if not h.exists():
+                _fail(f"{h}: no such hand-label file")
         try:
             s = train_classifier(cfg)
         except OSError as e:

@@ -38,13 +38,22 @@ class DecodingConfig:
 
 
 def sentence_contexts(doc: Document) -> list[str]:
-    """The heading path of each sentence (outermost first), the text a model sees as context."""
+    """The document context a model reads with each sentence: the document title, the
+    heading path of the section it stands in (outermost first) and, inside a plain
+    paragraph, the paragraph's first sentence (which often frames the rest: 我们也清醒看到…,
+    下一步…). Parts are joined with `` | `` and cut to fixed lengths; training
+    (``nlp.training``) and inference both use this one function."""
+    title = (doc.title or "")[:40]
     out = []
     for i, s in enumerate(doc.sentences):
         path = [h.text for h in doc.heading_path(i)]
         if s.is_heading and path:
             path = path[:-1]
-        out.append(" / ".join(path)[:120])
+        para = doc.paragraphs[s.paragraph]
+        first = para.sentence_ids[0] if para.sentence_ids else i
+        lead = doc.sentences[first].text[:40] if (para.heading is None and first != i) else ""
+        parts = [title if s.text != doc.title else "", " / ".join(path)[:80], lead]
+        out.append(" | ".join(parts))
     return out
 
 

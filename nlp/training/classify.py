@@ -14,7 +14,7 @@ import json
 import random
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -42,15 +42,26 @@ class ClassifyConfig:
     context: bool = True
     hand_labels: list[str] = field(default_factory=list)
     hand_weight: float = 3.0
+    context_dropout: float = 0.3  # share of examples trained without context (for --no-context use)
     patience: int = 2
     cache_dir: str | None = None
 
 
 def _examples(cfg: ClassifyConfig) -> list[LabelledSentence]:
+    """Weak labels, with the hand labels replacing the weak label of every sentence they cover."""
+    from .hand import load_hand_labels
+
     data = weak_sentences(cfg.reports, "train")
     if cfg.corpus and (Path(cfg.corpus) / "gov_work_reports.txt.gz").exists():
         data += weak_gwr_sentences(cfg.corpus)
-    return data
+    hand: list[LabelledSentence] = []
+    for path in cfg.hand_labels:
+        h = load_hand_labels(path, Path(cfg.reports).parent)
+        if h.mismatched:
+            print(f"warning: {path}: {len(h.mismatched)} hand labels no longer match the text and were skipped")
+        hand += h.sentences
+    covered = {(e.doc_id, e.text) for e in hand}
+    return [e for e in data if (e.doc_id, e.text) not in covered] + hand
 
 
 def _dataset(examples: list[LabelledSentence], tokenizer, cfg: ClassifyConfig):
@@ -87,9 +98,12 @@ def train_classifier(cfg: ClassifyConfig, progress: bool = True) -> dict:
         cfg.base, num_labels=len(LABELS), id2label=dict(enumerate(LABELS)), label2id={l: i for i, l in enumerate(LABELS)},
         local_files_only=local)
     examples = _examples(cfg)
-    random.Random(cfg.seed).shuffle(examples)
+    rng = random.Random(cfg.seed)
+    rng.shuffle(examples)
     if cfg.max_train:
         examples = examples[: cfg.max_train]
+    if cfg.context and cfg.context_dropout > 0:
+        examples = [replace(e, context="") if rng.random() < cfg.context_dropout else e for e in examples]
     counts = Counter(e.label for e in examples)
     ds = _dataset(examples, tokenizer, cfg)
     # class weights: inverse frequency, normalised to mean 1, absent labels weight 0
@@ -146,9 +160,17 @@ def train_classifier(cfg: ClassifyConfig, progress: bool = True) -> dict:
             if bad >= cfg.patience:
                 break
     summary = {"config": asdict(cfg), "train_examples": len(examples), "train_label_counts": dict(counts),
+               "hand_label_counts": dict(Counter(e.label for e in examples if e.source == "hand")),
                "class_weights": dict(zip(LABELS, [round(float(x), 3) for x in class_weights.cpu()])),
                "best_epoch": best_epoch, "best_dev_macro_f1_context": best if cfg.dev_gold else None, "history": history}
     (out / "training_summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
+    if best_epoch > 0:
+        from ..modeling import DecodingConfig
+
+        if not (out / "decoding.json").exists():
+            (out / "decoding.json").write_text(json.dumps(asdict(DecodingConfig()), indent=1), encoding="utf-8")
+        tfidf = Path("models/tfidf-baseline")
+        write_model_card(out, summary, cfg, baseline_scores(cfg.dev_gold, tfidf) if cfg.dev_gold else None)
     return summary
 
 
@@ -167,4 +189,83 @@ def _dev_scores(model, tokenizer, cfg: ClassifyConfig) -> dict:
         m = ev.score(docs, ev.predict(docs, lab))
     model.train()
     return {"dev_macro_f1_context": m["classification"]["sentence"]["macro_f1"],
-            "dev_macro_f1_alone": m["classification"]["sentence_alone"]["macro_f1"]}
+            "dev_macro_f1_alone": m["classification"]["sentence_alone"]["macro_f1"],
+            "dev_f1_context": {k: round(v["f1"], 4) for k, v in m["classification"]["sentence"]["per_label"].items()}}
+
+
+def command_line(cfg: ClassifyConfig) -> str:
+    """The ``nlp train classify`` command that reproduces ``cfg``."""
+    default = ClassifyConfig(base="", output="", reports="")
+    parts = ["nlp train classify", f"--base {cfg.base}", f"--output {cfg.output}"]
+    for name, flag in [("epochs", "--epochs"), ("batch_size", "--batch-size"), ("lr", "--lr"), ("max_length", "--max-length"),
+                       ("seed", "--seed"), ("max_train", "--max-train"), ("hand_weight", "--hand-weight"),
+                       ("context_dropout", "--context-dropout")]:
+        if getattr(cfg, name) != getattr(default, name):
+            parts.append(f"{flag} {getattr(cfg, name)}")
+    parts += [f"--hand {h}" for h in cfg.hand_labels]
+    if not cfg.context:
+        parts.append("--no-context")
+    return " ".join(parts)
+
+
+def baseline_scores(dev_gold: str, tfidf_dir: str | Path | None = None) -> dict[str, dict]:
+    """Dev sentence macro-F1 (in context and alone) of the baselines, through the harness."""
+    from .. import evaluate as ev
+    from ..baselines import RulesLabeller, TfidfLabeller
+    from ..pipeline import HeadingsLabeller
+
+    docs = ev.load_gold(dev_gold)
+    labellers = {"headings": HeadingsLabeller(), "rules": RulesLabeller()}
+    if tfidf_dir and Path(tfidf_dir).exists():
+        labellers["tfidf"] = TfidfLabeller(tfidf_dir)
+    out = {}
+    for name, lab in labellers.items():
+        m = ev.score(docs, ev.predict(docs, lab))["classification"]
+        out[name] = {"context": round(m["sentence"]["macro_f1"], 4), "alone": round(m["sentence_alone"]["macro_f1"], 4)}
+    return out
+
+
+def write_model_card(out: Path, summary: dict, cfg: ClassifyConfig, baselines: dict[str, dict] | None = None) -> None:
+    """README.md of a fine-tuned classifier: data, recipe (the exact commands), dev scores
+    next to the baselines."""
+    base = Path(cfg.base)
+    pre = None
+    if (base / "pretrain_summary.json").exists():
+        pre = json.loads((base / "pretrain_summary.json").read_text(encoding="utf-8"))
+    best = next((h for h in summary["history"] if h["epoch"] == summary["best_epoch"]), {})
+    lines = [
+        "---", "language: zh", "library_name: transformers", "pipeline_tag: text-classification", "tags: [bert, govreport-nlp]", "---", "",
+        f"# {out.name}: sentence classifier for rule-of-law government annual reports", "",
+        "Labels every sentence of a 法治政府建设年度报告 as duty / measures / problems / plans / other "
+        "(`LABELING.md`). Input is a text pair: the document context (title | heading path | paragraph lead, "
+        "`nlp.modeling.sentence_contexts`) and the sentence; `nlp annotate` decodes the whole document with the "
+        "heading prior and the order-aware Viterbi in `decoding.json`.", "",
+        "## Data", "",
+        f"- {summary['train_examples']} training sentences: weak labels of the `split: train` documents of "
+        "`reports.jsonl` and of the government work reports (1990 on) in the corpus, with the team's hand labels "
+        f"({', '.join(cfg.hand_labels) or 'none'}, weight {cfg.hand_weight}) replacing the weak label of each sentence they cover.",
+        f"- label counts: {json.dumps(summary['train_label_counts'], ensure_ascii=False)}; "
+        f"hand-labelled: {json.dumps(summary.get('hand_label_counts', {}), ensure_ascii=False)}",
+        "- model selection: `gold/dev.jsonl` (never trained on).", "",
+        "## Recipe", "",
+    ]
+    if pre:
+        pc = pre["config"]
+        lines += [f"Encoder: `nlp pretrain --config {pc['config']} --masking {pc['masking']} --max-steps {pc['max_steps']} "
+                  f"--warmup-steps {pc['warmup_steps']} --lr {pc['lr']} --batch-size {pc['batch_size']} --seq-len {pc['seq_len']} "
+                  f"--output {cfg.base}` ({pre['steps']} steps, {pre['tokens_seen']:,} tokens, {pre['params']:,} parameters, "
+                  f"final MLM loss {pre['final_loss_ema']:.3f}, on {pre['device']}).", ""]
+    else:
+        lines += [f"Encoder: `{cfg.base}`.", ""]
+    lines += [f"Fine-tuning: `{command_line(cfg)}` (seed {cfg.seed}; class-weighted cross-entropy; "
+              f"context dropped for {cfg.context_dropout:.0%} of examples; early stopping on dev; best epoch {summary['best_epoch']}).", "",
+              "## Scores on `gold/dev.jsonl` (sentence macro-F1, `nlp eval`)", "",
+              "| system | in context | sentence alone |", "|---|---|---|"]
+    if best:
+        lines.append(f"| this model | {best.get('dev_macro_f1_context', float('nan')):.3f} | {best.get('dev_macro_f1_alone', float('nan')):.3f} |")
+    for name, sc in (baselines or {}).items():
+        lines.append(f"| {name} baseline | {sc['context']:.3f} | {sc['alone']:.3f} |")
+    if best.get("dev_f1_context"):
+        lines += ["", "Per label, in context: " + ", ".join(f"{k} {v:.3f}" for k, v in best["dev_f1_context"].items()) + "."]
+    lines += ["", "Dev was used for model selection, so these scores overstate held-out quality.", ""]
+    (out / "README.md").write_text("\n".join(lines), encoding="utf-8")

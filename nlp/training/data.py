@@ -18,7 +18,7 @@ class LabelledSentence:
     text: str
     label: str
     reason: str
-    context: str  # the heading path, outermost first, joined with " / "
+    context: str  # what the model reads with the sentence: nlp.modeling.sentence_contexts
     source: str = "weak"
 
 
@@ -38,11 +38,11 @@ def weak_sentences(reports_path: str | Path, split: str = "train") -> list[Label
 
 
 def _weak(doc, kind: str | None) -> list[LabelledSentence]:
-    out = []
-    for i, w in enumerate(label_document(doc, kind)):
-        path = " / ".join(h.text for h in doc.heading_path(i) if not doc.sentences[i].is_heading)
-        out.append(LabelledSentence(doc.id, doc.sentences[i].text, w.label, w.reason, path, f"weak:{kind or 'report'}"))
-    return out
+    from ..modeling import sentence_contexts
+
+    ctx = sentence_contexts(doc)
+    return [LabelledSentence(doc.id, doc.sentences[i].text, w.label, w.reason, ctx[i], f"weak:{kind or 'report'}")
+            for i, w in enumerate(label_document(doc, kind))]
 
 
 _GWR_TITLE = re.compile(r"^((19|20)\d{2})年.{0,20}政府工作报告$")
@@ -51,22 +51,28 @@ _GWR_TITLE = re.compile(r"^((19|20)\d{2})年.{0,20}政府工作报告$")
 def gwr_documents(corpus_dir: str | Path, min_year: int = 1990) -> list[tuple[str, str]]:
     """(doc_id, text) for each government work report in ``gov_work_reports.txt.gz``
     from ``min_year`` on (NPC resolutions and other texts between reports are dropped)."""
-    docs: list[tuple[str, list[str]]] = []
+    return [(d, text) for d, text, _ in gwr_documents_with_lines(corpus_dir, min_year)]
+
+
+def gwr_documents_with_lines(corpus_dir: str | Path, min_year: int = 1990) -> list[tuple[str, str, list[int]]]:
+    """Like ``gwr_documents``, with the 0-based corpus line number of each kept line."""
+    docs: list[tuple[str, list[str], list[int]]] = []
     keep = False
     with gzip.open(Path(corpus_dir) / "gov_work_reports.txt.gz", "rt", encoding="utf-8") as f:
-        for line in f:
+        for lineno, line in enumerate(f):
             line = line.strip()
             m = _GWR_TITLE.match(line)
             if m:
                 keep = int(m.group(1)) >= min_year
                 if keep:
-                    docs.append((f"gwr-corpus-{m.group(1)}", [line]))
+                    docs.append((f"gwr-corpus-{m.group(1)}", [line], [lineno]))
                 continue
             if re.search(r"决议$|^第.{1,4}届全国人民代表大会", line):
                 keep = False
             if keep and line:
                 docs[-1][1].append(line)
-    return [(d, "\n".join(lines)) for d, lines in docs]
+                docs[-1][2].append(lineno)
+    return [(d, "\n".join(lines), nums) for d, lines, nums in docs]
 
 
 def weak_gwr_sentences(corpus_dir: str | Path, min_year: int = 1990) -> list[LabelledSentence]:
