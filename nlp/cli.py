@@ -87,6 +87,66 @@ def annotate(
         raise typer.Exit(1)
 
 
+def _annotated_records(paths: List[Path]) -> list[tuple[Path, list[dict]]]:
+    """The records of each annotated JSONL file; a file that is not one stops with ``error: PATH: problem``."""
+    from .indicators import load_annotated
+    from .io import ReadError
+
+    loaded = []
+    for p in paths:
+        try:
+            loaded.append((p, load_annotated(str(p))))
+        except ReadError as e:
+            _fail(str(e))
+    return loaded
+
+
+def _check_table_output(output: Path) -> None:
+    from .io import TABLE_SUFFIXES
+
+    if output.suffix.lower() not in TABLE_SUFFIXES:
+        _fail(f"{output}: output must end in {' or '.join(TABLE_SUFFIXES)}")
+
+
+@app.command()
+def indicators(
+    paths: List[Path] = typer.Argument(..., help="annotated JSONL files written by nlp annotate"),
+    output: Path = typer.Option(..., "-o", "--output", help="table.csv or table.parquet"),
+) -> None:
+    """One row per numeric indicator (METRIC) across annotated reports: indicator, value, unit, qualifier, target."""
+    from .indicators import INDICATOR_FIELDS, INDICATOR_TYPES, indicator_rows
+    from .io import write_table
+
+    _check_table_output(output)
+    rows: list[dict] = []
+    for p, records in _annotated_records(paths):
+        try:
+            rows.extend(indicator_rows(records))
+        except (KeyError, TypeError, ValueError) as e:
+            _fail(f"{p}: not an annotated document record ({type(e).__name__}: {e})")
+    write_table(rows, INDICATOR_FIELDS, output, INDICATOR_TYPES)
+    err.print(f"{len(rows)} indicator(s) from {len(paths)} file(s) → {output}", highlight=False)
+
+
+@app.command()
+def regulations(
+    paths: List[Path] = typer.Argument(..., help="annotated JSONL files written by nlp annotate"),
+    output: Path = typer.Option(..., "-o", "--output", help="laws.csv or laws.parquet"),
+) -> None:
+    """Regulations cited (LAW entities) across annotated reports: normalised name, kind, mentions, documents."""
+    from .indicators import REGULATION_FIELDS, REGULATION_TYPES, regulation_counts, regulation_rows
+    from .io import write_table
+
+    _check_table_output(output)
+    records = [r for _, recs in _annotated_records(paths) for r in recs]
+    try:
+        counts = regulation_counts(records)
+    except (KeyError, TypeError, AttributeError) as e:
+        _fail(f"{', '.join(map(str, paths))}: not annotated document records ({type(e).__name__}: {e})")
+    write_table(regulation_rows(counts), REGULATION_FIELDS, output, REGULATION_TYPES)
+    err.print(f"{len(counts)} regulation(s) from {len(records)} document(s) → {output}", highlight=False)
+
+
 def _print_metrics(m: dict) -> None:
     cls = m["classification"]
     t = Table(title=f"{m['model']} — {m['n_sentences']} sentences, {m['n_paragraphs']} paragraphs")

@@ -145,9 +145,11 @@ UNITS = sorted(
     立方米 千瓦 千瓦时 項 個 條 場 場次 萬元 億元 張 輛 戶 處 項次 萬人次 张次 册次 份次 人数 名次 项目 个村 个乡镇 个社区 条次 课 堂 次会议 篇次 页 GB 兆 户次 种 块 栋 间 所次 只 头 株 棵""".split(),
     key=len, reverse=True)
 _UNIT_RE = "|".join(re.escape(u) for u in UNITS)
+# a range is one METRIC: 3至5个, 1.2-1.5亿元, and 90%-95% (a percent repeated on both bounds)
 METRIC_RE = re.compile(
-    rf"(?P<num>(?:{_AR_NUM}{_MAG}|{_CN_NUM}){_APPROX}(?:\s*[—–\-~～至到]\s*(?:{_AR_NUM}{_MAG}|{_CN_NUM}))?{_APPROX}{_MAG})"
-    rf"\s*(?P<unit>{_UNIT_RE})")
+    rf"(?P<num>(?:{_AR_NUM}{_MAG}|{_CN_NUM}){_APPROX}"
+    rf"(?:(?P<pct>[%％‰])?\s*[—–\-~～至到]\s*(?:{_AR_NUM}{_MAG}|{_CN_NUM}))?{_APPROX}{_MAG})"
+    rf"\s*(?P<unit>(?(pct)[%％‰]|(?:{_UNIT_RE})))")
 _ORDINAL_BEFORE = re.compile(r"(第|每|前|近|连续|逐|每隔|年均)$")
 # time frames and streaks: 近四年, 连续2年; frequencies: 每年一次
 _NOT_AFTER_CN = re.compile(r"^(体|致|直|律|般|起|同|并|系列|些|线|流|级|手|把手|道|方面|下|上|中|是|要|定|切|旦|样|带一路)")

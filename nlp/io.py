@@ -15,7 +15,7 @@ import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 
 class ReadError(Exception):
@@ -282,17 +282,22 @@ def iter_jsonl(path: str | os.PathLike) -> Iterator[dict[str, Any]]:
 
 
 class AtomicWriter:
-    """Write to ``path.part`` and rename into place on success; nothing half-written remains."""
+    """Write to ``path.part`` and rename into place on success; nothing half-written remains.
+    Text (UTF-8) by default; ``binary=True`` gives a byte stream (Parquet)."""
 
-    def __init__(self, path: str | os.PathLike, newline: str | None = None):
+    def __init__(self, path: str | os.PathLike, newline: str | None = None, binary: bool = False):
         self.path = Path(path)
         self.tmp = self.path.with_name(self.path.name + ".part")
         self.newline = newline
+        self.binary = binary
         self.f: Any = None
 
     def __enter__(self):
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.f = open(self.tmp, "w", encoding="utf-8", newline=self.newline)
+        if self.binary:
+            self.f = open(self.tmp, "wb")
+        else:
+            self.f = open(self.tmp, "w", encoding="utf-8", newline=self.newline)
         return self.f
 
     def __exit__(self, exc_type, exc, tb):
@@ -341,3 +346,31 @@ def write_sentence_csv(records: Iterable[dict[str, Any]], path: str | os.PathLik
                 w.writerow(row)
                 n += 1
     return n
+
+
+TABLE_SUFFIXES = (".csv", ".parquet")
+
+
+def write_table(rows: Iterable[dict[str, Any]], fields: Sequence[str], path: str | os.PathLike,
+                types: Mapping[str, str] | None = None) -> int:
+    """Write rows as CSV or Parquet (by the suffix of ``path``), atomically. ``types`` maps a
+    field to string | int | float | bool for the Parquet schema (default string)."""
+    rows = list(rows)
+    suffix = Path(path).suffix.lower()
+    if suffix == ".csv":
+        with AtomicWriter(path, newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(fields), extrasaction="ignore")
+            w.writeheader()
+            w.writerows(rows)
+    elif suffix == ".parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        kinds = {"string": pa.string(), "int": pa.int64(), "float": pa.float64(), "bool": pa.bool_()}
+        schema = pa.schema([(f, kinds[(types or {}).get(f, "string")]) for f in fields])
+        table = pa.Table.from_pylist([{f: r.get(f) for f in fields} for r in rows], schema=schema)
+        with AtomicWriter(path, binary=True) as f:
+            pq.write_table(table, f)
+    else:
+        raise ValueError(f"{path}: table output must end in {' or '.join(TABLE_SUFFIXES)}")
+    return len(rows)

@@ -14,6 +14,7 @@ from typing import Callable, Protocol
 
 from . import weak
 from .extract import extract
+from .indicators import add_indicators
 from .io import read_document_text
 from .schema import Document
 from .text import build_document
@@ -75,13 +76,15 @@ def default_labeller() -> Labeller:
 
 
 def add_entities(doc: Document) -> None:
-    """Run the entity extractors paragraph by paragraph (offsets shifted into ``doc.text``)."""
+    """Run the entity extractors paragraph by paragraph (offsets shifted into ``doc.text``),
+    then structure every METRIC (``attrs["indicator"]``: indicator, value, unit, qualifier)."""
     doc.entities = []
     for para in doc.paragraphs:
         sl = [(doc.sentences[i].start - para.start, doc.sentences[i].end - para.start, doc.sentences[i].label or "")
               for i in para.sentence_ids]
         for e in extract(para.text, sl):
             doc.entities.append(e.shifted(para.start))
+    add_indicators(doc)
 
 
 def doc_id_for(path: str | Path) -> str:
