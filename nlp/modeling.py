@@ -157,10 +157,27 @@ class BertSentenceLabeller:
         return [self.labels[i] for i in p.argmax(axis=1)]
 
     def label(self, doc: Document) -> None:
+        self.decode(doc, self.predict_proba([s.text for s in doc.sentences], sentence_contexts(doc)))
+
+    def label_many(self, docs: Sequence[Document]) -> None:
+        """Label several documents with one batched pass over all their sentences (sorted
+        by length across documents), then decode each document."""
+        texts, ctxs, bounds = [], [], []
+        for doc in docs:
+            a = len(texts)
+            texts += [s.text for s in doc.sentences]
+            ctxs += sentence_contexts(doc)
+            bounds.append((a, len(texts)))
+        probs = self.predict_proba(texts, ctxs)
+        for doc, (a, b) in zip(docs, bounds):
+            self.decode(doc, probs[a:b])
+
+    def decode(self, doc: Document, probs: np.ndarray) -> None:
+        """Document-aware decoding of sentence probabilities: heading prior, then the
+        order-aware Viterbi (``decoding.json``); writes labels and scores onto ``doc``."""
         from .weak import label_document
 
         texts = [s.text for s in doc.sentences]
-        probs = self.predict_proba(texts, sentence_contexts(doc))
         logp = np.log(np.clip(probs, 1e-6, 1.0))
         reasons = ["model"] * len(texts)
         if self.decoding.heading_weight > 0 and texts:
