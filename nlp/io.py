@@ -131,6 +131,13 @@ def read_document_text(path: str | os.PathLike) -> RawText:
         data = p.read_bytes()
     except OSError as e:
         raise ReadError(p, f"cannot read ({e.strerror})")
+    return raw_text_from_bytes(data, p)
+
+
+def raw_text_from_bytes(data: bytes, path: str | os.PathLike = "<bytes>") -> RawText:
+    """The report in a file's bytes (read from disk or from object storage); ``path`` only
+    names it in errors. Raises ReadError as ``read_document_text`` does."""
+    p = path
     if not data.strip():
         raise ReadError(p, "empty file")
     fmt = sniff_format(data)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Callable, Protocol, Sequence
 
 from . import weak
 from .extract import extract
 from .indicators import add_indicators
-from .io import read_document_text
+from .io import RawText, ReadError, read_document_text
 from .schema import Document
 from .text import build_document
 
@@ -56,19 +57,83 @@ def get_labeller(name: str) -> Labeller:
     return LABELLERS[name]()
 
 
-def load_model_labeller(path: str | Path) -> Labeller:
+BACKENDS = ("torch", "onnx")
+GPU_BATCH_SIZE = 512
+
+
+def load_model_labeller(path: str | Path, backend: str | None = None, batch_size: int | None = None,
+                        device: str | None = None, threads: int | None = None) -> Labeller:
     """A labeller from a model: a TF-IDF baseline directory (``tfidf_config.json``), a
-    fine-tuned BERT directory, or a hub id of one."""
+    fine-tuned BERT directory or a hub id of one (``backend`` torch), or a directory written
+    by ``nlp export onnx`` (``model.onnx``; backend onnx, chosen by itself when not given)."""
     p = Path(path)
+    if backend not in (None, *BACKENDS):
+        raise ValueError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
     if (p / "tfidf_config.json").exists():
+        if backend == "onnx":
+            raise OSError(f"{p}: a TF-IDF baseline has no ONNX backend")
         from .baselines import TfidfLabeller
 
         return TfidfLabeller(p)
+    if backend == "onnx" or (backend is None and (p / "model.onnx").exists()):
+        if not (p / "model.onnx").exists():
+            raise OSError(f"{p}: not an ONNX model directory (no model.onnx); make one with `nlp export onnx`")
+        from .onnx_backend import OnnxSentenceLabeller
+
+        lab = OnnxSentenceLabeller(p, batch_size=batch_size or 64, device=device, threads=threads)
+        if batch_size is None and lab.device == "cuda":
+            lab.batch_size = GPU_BATCH_SIZE
+        return lab
     if p.exists() and not (p / "config.json").exists():
         raise OSError(f"{p}: not a model directory (no config.json or tfidf_config.json)")
     from .modeling import BertSentenceLabeller
 
-    return BertSentenceLabeller(path)
+    kw = {"device": device}
+    if batch_size:
+        kw["batch_size"] = batch_size
+    lab = BertSentenceLabeller(path, **kw)
+    if batch_size is None and lab.device.type == "cuda":
+        lab.batch_size = GPU_BATCH_SIZE  # sentences are short: large batches fill a GPU
+    return lab
+
+
+@dataclass(frozen=True)
+class LabellerSpec:
+    """How to build a labeller, as plain data: worker processes and Ray actors receive the
+    spec and load the labeller once each. ``model`` (a directory or hub id) wins over
+    ``name`` (headings | rules | tfidf); neither gives the default labeller."""
+
+    model: str | None = None
+    name: str | None = None
+    backend: str | None = None  # torch | onnx (None: from the model directory)
+    batch_size: int | None = None  # sentences per forward pass
+    device: str | None = None  # cpu | cuda | cuda:N (None: cuda when available)
+    threads: int | None = None  # threads per labeller: ONNX session, PyTorch in a worker (None: all cores)
+
+    def check(self) -> None:
+        """Cheap checks before worker processes load the labeller (ValueError, OSError)."""
+        if self.backend not in (None, *BACKENDS):
+            raise ValueError(f"unknown backend {self.backend!r}; choose from {', '.join(BACKENDS)}")
+        if self.name and self.name not in LABELLERS:
+            raise ValueError(f"unknown labeller {self.name!r}; choose from {', '.join(sorted(LABELLERS))}")
+        if self.backend == "onnx" and not self.model:
+            raise ValueError("--backend onnx needs --model ONNX_DIR")
+        if self.model:
+            p = Path(self.model)
+            if self.backend == "onnx" and not (p / "model.onnx").exists():
+                raise OSError(f"{p}: not an ONNX model directory (no model.onnx); make one with `nlp export onnx`")
+            if p.exists() and not any((p / f).exists() for f in ("config.json", "tfidf_config.json")):
+                raise OSError(f"{p}: not a model directory (no config.json or tfidf_config.json)")
+
+    def load(self) -> Labeller:
+        if self.model:
+            return load_model_labeller(self.model, self.backend, self.batch_size, self.device, self.threads)
+        if self.backend == "onnx":
+            raise ValueError("--backend onnx needs --model ONNX_DIR")
+        lab = get_labeller(self.name) if self.name else default_labeller()
+        if self.batch_size and hasattr(lab, "batch_size"):
+            lab.batch_size = self.batch_size
+        return lab
 
 
 def default_labeller() -> Labeller:
@@ -94,21 +159,52 @@ def doc_id_for(path: str | Path) -> str:
 
 def annotate_text(raw: str, doc_id: str = "doc", labeller: Labeller | None = None) -> Document:
     doc = build_document(raw, doc_id)
-    (labeller or default_labeller()).label(doc)
-    add_entities(doc)
-    doc.meta["labeller"] = (labeller or default_labeller()).name
+    labeller = labeller or default_labeller()
+    labeller.label(doc)
+    finish_document(doc, labeller)
     return doc
 
 
-def annotate_file(path: str | Path, labeller: Labeller | None = None, doc_id: str | None = None) -> Document:
-    """Read, structure, label and extract one report file. Raises ``nlp.io.ReadError``."""
-    raw = read_document_text(path)
-    doc = annotate_text(raw.text, doc_id or doc_id_for(path), labeller)
+def structure_raw(raw: RawText, path: str | Path, doc_id: str) -> Document:
+    """Structure one report read from ``path`` (not yet labelled). Raises ``ReadError`` if
+    nothing but page chrome is left."""
+    doc = build_document(raw.text, doc_id)
     doc.source_path = str(path)
     doc.format = raw.format
     doc.encoding = raw.encoding
     if not doc.sentences:
-        from .io import ReadError
-
         raise ReadError(path, "no report text left after removing page chrome")
+    return doc
+
+
+def structure_file(path: str | Path, doc_id: str | None = None) -> Document:
+    """Read and structure one report file (not yet labelled). Raises ``nlp.io.ReadError``."""
+    return structure_raw(read_document_text(path), path, doc_id or doc_id_for(path))
+
+
+def label_documents(docs: Sequence[Document], labeller: Labeller) -> None:
+    """Label several documents: one batched pass across them when the labeller has
+    ``label_many`` (the BERT labellers), else document by document."""
+    many = getattr(labeller, "label_many", None)
+    if many is not None:
+        if docs:
+            many(list(docs))
+    else:
+        for doc in docs:
+            labeller.label(doc)
+
+
+def finish_document(doc: Document, labeller: Labeller) -> None:
+    """After labelling: entities (METRIC target flags read the sentence labels) and the
+    labeller's name."""
+    add_entities(doc)
+    doc.meta["labeller"] = labeller.name
+
+
+def annotate_file(path: str | Path, labeller: Labeller | None = None, doc_id: str | None = None) -> Document:
+    """Read, structure, label and extract one report file. Raises ``nlp.io.ReadError``."""
+    doc = structure_file(path, doc_id)
+    labeller = labeller or default_labeller()
+    labeller.label(doc)
+    finish_document(doc, labeller)
     return doc

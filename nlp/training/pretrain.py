@@ -115,6 +115,7 @@ class PretrainConfig:
     warmup_steps: int = 500
     max_steps: int = 20000
     max_minutes: float | None = None
+    stop_step: int | None = None  # stop (and save) at this step; the LR schedule still runs to max_steps
     mask_prob: float = 0.15
     masking: str = "char"  # char | wwm (whole-word masking over jieba words)
     seed: int = 0
@@ -271,7 +272,8 @@ def pretrain(cfg: PretrainConfig, progress: bool = True) -> dict:
             (ckpt_dir / "progress.json").write_text(json.dumps({"step": step, "tokens_seen": tokens_seen,
                                                                 "history": history}))
 
-    while step < cfg.max_steps and (deadline is None or time.time() < deadline):
+    last = min(cfg.max_steps, cfg.stop_step or cfg.max_steps)
+    while step < last and (deadline is None or time.time() < deadline):
         ids, words = zip(*(next(blocks) for _ in range(cfg.batch_size)))
         input_ids = torch.tensor(ids)
         masked, labels = mask_batch(input_ids, torch.tensor(words), tok, cfg.mask_prob, gen)
@@ -298,7 +300,7 @@ def pretrain(cfg: PretrainConfig, progress: bool = True) -> dict:
     save()
     save(final=True)
     tok.save_pretrained(str(out))
-    summary = {"config": asdict(cfg), "steps": step, "tokens_seen": tokens_seen, "final_loss_ema": loss_ema,
+    summary = {"config": asdict(cfg), "steps": step, "tokens_seen": tokens_seen, "final_loss_ema": loss_ema if loss_ema is not None else (history[-1]["loss"] if history else None),
                "device": str(device) if device.type == "cpu" else torch.cuda.get_device_name(0),
                "bf16": use_bf16, "minutes_this_run": round((time.time() - t0) / 60, 2),
                "params": sum(p.numel() for p in model.parameters()), "history": history[-200:]}

@@ -1,0 +1,428 @@
+"""Resumable, incremental output of annotated document records (JSONL, CSV, Parquet).
+
+Every writer appends to a part file (``OUT.part``; Parquet: a folder of chunk files) that
+is renamed into place by ``commit``. A chunk of records is durable (flushed and fsynced)
+when ``write`` returns, so after any crash (kill -9 included) a writer opened with
+``resume=True`` finds the documents already finished and drops whatever was half written:
+
+- JSONL: one record per line; a trailing partial line is cut off and the ids of the
+  complete lines are read back.
+- CSV (one row per sentence): rows of a document may span lines, so each chunk's end
+  offset and document keys go to a journal (``OUT.csv.part.journal``); the part file is cut
+  back to the last journaled offset.
+- Parquet: each chunk is one small Parquet file written atomically into
+  ``OUT.parquet.parts/``; ``commit`` merges them, in order, into ``OUT.parquet.part`` and
+  renames it into place.
+
+A document is identified by its key ``(id, source_path)``. ``read_records`` reads a JSONL
+or Parquet output back into the same dict records.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from .io import ReadError, SENTENCE_CSV_FIELDS, iter_jsonl, sentence_rows
+from .schema import LABELS
+
+OUTPUT_SUFFIXES = (".jsonl", ".csv", ".parquet")
+Key = tuple[str, str]
+
+
+def record_key(rec: dict[str, Any]) -> Key:
+    return (str(rec.get("id")), str(rec.get("source_path")))
+
+
+def _fsync(f) -> None:
+    f.flush()
+    os.fsync(f.fileno())
+
+
+def _fsync_dir(d: Path) -> None:
+    try:
+        fd = os.open(d, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+class RecordWriter:
+    """Base class: ``finished`` holds the keys of documents already in the output (after a
+    resume); ``write`` appends one chunk durably; ``commit`` renames into place; ``discard``
+    removes the part file(s)."""
+
+    def __init__(self, out: str | os.PathLike, resume: bool = False):
+        self.out = Path(out)
+        self.part = self.out.with_name(self.out.name + ".part")
+        self.finished: set[Key] = set()
+        self.n_written = 0
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def n_total(self) -> int:
+        return len(self.finished)
+
+    def write(self, records: list[dict[str, Any]]) -> None:
+        raise NotImplementedError
+
+    def commit(self) -> None:
+        raise NotImplementedError
+
+    def discard(self) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Close without committing (the part file stays for a later ``--resume``)."""
+
+
+class JsonlWriter(RecordWriter):
+    def __init__(self, out: str | os.PathLike, resume: bool = False):
+        super().__init__(out, resume)
+        if resume and not self.part.exists() and self.out.exists():
+            os.replace(self.out, self.part)  # a finished run: new inputs are appended to it
+        if resume and self.part.exists():
+            self._recover()
+            self.f = open(self.part, "ab")
+        else:
+            self.f = open(self.part, "wb")
+
+    def _recover(self) -> None:
+        good = 0
+        with open(self.part, "rb") as f:
+            for line in f:
+                if not line.endswith(b"\n"):
+                    break  # a line cut by the crash
+                if line.strip():
+                    try:
+                        rec = json.loads(line)
+                    except ValueError:
+                        break
+                    self.finished.add(record_key(rec))
+                good += len(line)
+        if good != self.part.stat().st_size:
+            with open(self.part, "r+b") as f:
+                f.truncate(good)
+                _fsync(f)
+
+    def write(self, records: list[dict[str, Any]]) -> None:
+        if not records:
+            return
+        data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode("utf-8")
+        self.f.write(data)
+        _fsync(self.f)
+        self.finished.update(record_key(r) for r in records)
+        self.n_written += len(records)
+
+    def close(self) -> None:
+        if not self.f.closed:
+            self.f.close()
+
+    def commit(self) -> None:
+        self.close()
+        os.replace(self.part, self.out)
+        _fsync_dir(self.out.parent)
+
+    def discard(self) -> None:
+        self.close()
+        self.part.unlink(missing_ok=True)
+
+
+class CsvWriter(RecordWriter):
+    """One row per sentence (``nlp.io.SENTENCE_CSV_FIELDS``)."""
+
+    def __init__(self, out: str | os.PathLike, resume: bool = False):
+        super().__init__(out, resume)
+        self.journal = self.part.with_name(self.part.name + ".journal")
+        if resume and not self.part.exists() and self.out.exists():
+            os.replace(self.out, self.part)
+            self._journal_from_csv()
+        if resume and self.part.exists() and self.journal.exists() and self._recover():
+            self.f = open(self.part, "ab")
+            self.j = open(self.journal, "a", encoding="utf-8")
+        else:
+            self.finished.clear()
+            self.f = open(self.part, "wb")
+            self.j = open(self.journal, "w", encoding="utf-8")
+            buf = io.StringIO()
+            csv.DictWriter(buf, fieldnames=SENTENCE_CSV_FIELDS).writeheader()
+            self.f.write(buf.getvalue().encode("utf-8"))
+            _fsync(self.f)
+            self._journal_line(self.f.tell(), [])
+
+    def _journal_from_csv(self) -> None:
+        keys: list[Key] = []
+        with open(self.part, encoding="utf-8", newline="") as f:
+            for row in csv.DictReader(f):
+                k = (row["doc_id"], row["source_path"])
+                if not keys or keys[-1] != k:
+                    keys.append(k)
+        with open(self.journal, "w", encoding="utf-8") as j:
+            j.write(json.dumps({"end": self.part.stat().st_size, "keys": keys}, ensure_ascii=False) + "\n")
+
+    def _recover(self) -> bool:
+        """Cut the part file back to the last journaled chunk; False if the journal is unusable."""
+        end = None
+        with open(self.journal, encoding="utf-8") as j:
+            for line in j:
+                if not line.endswith("\n"):
+                    break
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    break
+                end = entry["end"]
+                self.finished.update(tuple(k) for k in entry["keys"])
+        if end is None or end > self.part.stat().st_size:
+            return False
+        with open(self.part, "r+b") as f:
+            f.truncate(end)
+            _fsync(f)
+        with open(self.journal, "w", encoding="utf-8") as j:  # the journal may end in a cut line
+            j.write(json.dumps({"end": end, "keys": sorted(self.finished)}, ensure_ascii=False) + "\n")
+            _fsync(j)
+        return True
+
+    def _journal_line(self, end: int, keys: list[Key]) -> None:
+        self.j.write(json.dumps({"end": end, "keys": keys}, ensure_ascii=False) + "\n")
+        _fsync(self.j)
+
+    def write(self, records: list[dict[str, Any]]) -> None:
+        if not records:
+            return
+        buf = io.StringIO(newline="")
+        w = csv.DictWriter(buf, fieldnames=SENTENCE_CSV_FIELDS)
+        for r in records:
+            w.writerows(sentence_rows(r))
+        self.f.write(buf.getvalue().encode("utf-8"))
+        _fsync(self.f)
+        keys = [record_key(r) for r in records]
+        self._journal_line(self.f.tell(), keys)
+        self.finished.update(keys)
+        self.n_written += len(records)
+
+    def close(self) -> None:
+        for f in (self.f, self.j):
+            if not f.closed:
+                f.close()
+
+    def commit(self) -> None:
+        self.close()
+        os.replace(self.part, self.out)
+        self.journal.unlink(missing_ok=True)
+        _fsync_dir(self.out.parent)
+
+    def discard(self) -> None:
+        self.close()
+        self.part.unlink(missing_ok=True)
+        self.journal.unlink(missing_ok=True)
+
+
+# --------------------------------------------------------------------------- Parquet
+
+_JSON_COLUMNS = ("paragraphs", "entities", "removed_chrome", "meta")
+_STRING_COLUMNS = ("id", "source_path", "format", "encoding", "title", "issuer", "date", "docno", "text")
+
+
+def parquet_schema():
+    """One row per document. Scalar fields and ``sentences`` are typed columns (a list of
+    structs, so that a query can unnest them); paragraphs, entities (whose attributes vary
+    by type), removed chrome and meta are JSON text."""
+    import pyarrow as pa
+
+    sentence = pa.struct([
+        ("start", pa.int64()), ("end", pa.int64()), ("text", pa.string()), ("paragraph", pa.int64()),
+        ("label", pa.string()), ("label_source", pa.string()), ("reason", pa.string()),
+        ("scores", pa.struct([(lab, pa.float64()) for lab in LABELS])), ("is_heading", pa.bool_()),
+    ])
+    fields = [(c, pa.string()) for c in _STRING_COLUMNS] + [("sentences", pa.list_(sentence))]
+    fields += [(c, pa.string()) for c in _JSON_COLUMNS]
+    return pa.schema(fields)
+
+
+def record_to_row(rec: dict[str, Any]) -> dict[str, Any]:
+    row = {c: rec.get(c) for c in _STRING_COLUMNS}
+    row["sentences"] = [{**s, "scores": s.get("scores"), "reason": s.get("reason")} for s in rec["sentences"]]
+    for c in _JSON_COLUMNS:
+        row[c] = json.dumps(rec.get(c), ensure_ascii=False)
+    return row
+
+
+def row_to_record(row: dict[str, Any]) -> dict[str, Any]:
+    """The JSONL record of one Parquet row (same keys and values)."""
+    out: dict[str, Any] = {c: row.get(c) for c in _STRING_COLUMNS}
+    sents = []
+    for s in row["sentences"] or []:
+        s = dict(s)
+        scores = s.pop("scores", None)
+        is_heading = s.pop("is_heading")
+        if scores is not None:
+            s["scores"] = {k: v for k, v in scores.items() if v is not None}
+        s["is_heading"] = is_heading
+        sents.append(s)
+    out["paragraphs"] = json.loads(row["paragraphs"])
+    out["sentences"] = sents
+    out["entities"] = json.loads(row["entities"])
+    out["removed_chrome"] = json.loads(row["removed_chrome"])
+    out["meta"] = json.loads(row["meta"])
+    return out
+
+
+class ParquetWriter(RecordWriter):
+    def __init__(self, out: str | os.PathLike, resume: bool = False):
+        super().__init__(out, resume)
+        self.parts = self.out.with_name(self.out.name + ".parts")
+        self.seq = 0
+        if resume and not self.parts.exists() and self.out.exists():
+            self.parts.mkdir()
+            os.replace(self.out, self.parts / f"{0:08d}.parquet")
+        if resume and self.parts.exists():
+            self._recover()
+        else:
+            if self.parts.exists():
+                shutil.rmtree(self.parts)
+            self.parts.mkdir()
+        self.part.unlink(missing_ok=True)
+
+    def _chunk_files(self) -> list[Path]:
+        return sorted(self.parts.glob("*.parquet"))
+
+    def _recover(self) -> None:
+        import pyarrow.parquet as pq
+
+        for tmp in self.parts.glob("*.tmp"):
+            tmp.unlink()
+        for p in self._chunk_files():
+            t = pq.read_table(p, columns=["id", "source_path"])
+            self.finished.update(zip(map(str, t.column("id").to_pylist()), map(str, t.column("source_path").to_pylist())))
+            self.seq = max(self.seq, int(p.stem) + 1)
+
+    def write(self, records: list[dict[str, Any]]) -> None:
+        if not records:
+            return
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pylist([record_to_row(r) for r in records], schema=parquet_schema())
+        final = self.parts / f"{self.seq:08d}.parquet"
+        tmp = final.with_suffix(".tmp")
+        with open(tmp, "wb") as f:
+            pq.write_table(table, f)
+            _fsync(f)
+        os.replace(tmp, final)
+        _fsync_dir(self.parts)
+        self.seq += 1
+        self.finished.update(record_key(r) for r in records)
+        self.n_written += len(records)
+
+    def commit(self) -> None:
+        import pyarrow.parquet as pq
+
+        schema = parquet_schema()
+        with open(self.part, "wb") as f:
+            with pq.ParquetWriter(f, schema) as w:
+                for p in self._chunk_files():
+                    w.write_table(pq.read_table(p, schema=schema))
+            _fsync(f)
+        os.replace(self.part, self.out)
+        shutil.rmtree(self.parts)
+        _fsync_dir(self.out.parent)
+
+    def discard(self) -> None:
+        self.part.unlink(missing_ok=True)
+        if self.parts.exists():
+            shutil.rmtree(self.parts)
+
+
+def open_writer(out: str | os.PathLike, resume: bool = False) -> RecordWriter:
+    suffix = Path(out).suffix.lower()
+    if suffix == ".jsonl":
+        return JsonlWriter(out, resume)
+    if suffix == ".csv":
+        return CsvWriter(out, resume)
+    if suffix == ".parquet":
+        return ParquetWriter(out, resume)
+    raise ValueError(f"{out}: output must end in {', '.join(OUTPUT_SUFFIXES)}")
+
+
+def read_records(path: str | os.PathLike) -> Iterator[dict[str, Any]]:
+    """Annotated document records from a JSONL or Parquet output of ``nlp annotate``."""
+    if Path(path).suffix.lower() == ".parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            pf = pq.ParquetFile(path)
+        except (OSError, ValueError) as e:
+            raise ReadError(path, f"not a Parquet file ({e})")
+        for batch in pf.iter_batches(batch_size=256):
+            for row in batch.to_pylist():
+                yield row_to_record(row)
+    else:
+        yield from iter_jsonl(path)
+
+
+class ErrorLog:
+    """Errors of bad inputs, appended durably next to the output (``OUT.errors.jsonl.part``)
+    so that a resumed run does not try them again; ``commit`` renames the file into place
+    if it lists any error, and removes a stale one otherwise."""
+
+    def __init__(self, path: str | os.PathLike, resume: bool = False):
+        self.path = Path(path)
+        self.part = self.path.with_name(self.path.name + ".part")
+        self.entries: list[dict[str, Any]] = []
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if resume and not self.part.exists() and self.path.exists():
+            os.replace(self.path, self.part)
+        if resume and self.part.exists():
+            good = 0
+            with open(self.part, "rb") as f:
+                for line in f:
+                    if not line.endswith(b"\n"):
+                        break
+                    try:
+                        self.entries.append(json.loads(line))
+                    except ValueError:
+                        break
+                    good += len(line)
+            with open(self.part, "r+b") as f:
+                f.truncate(good)
+            self.f = open(self.part, "ab")
+        else:
+            self.f = open(self.part, "wb")
+        self.keys = {error_key(e) for e in self.entries}
+
+    def write(self, errors: Iterable[dict[str, Any]]) -> None:
+        errors = list(errors)
+        if not errors:
+            return
+        self.f.write("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in errors).encode("utf-8"))
+        _fsync(self.f)
+        self.entries.extend(errors)
+        self.keys.update(error_key(e) for e in errors)
+
+    def close(self) -> None:
+        if not self.f.closed:
+            self.f.close()
+
+    def commit(self) -> str | None:
+        self.close()
+        if self.entries:
+            os.replace(self.part, self.path)
+            return str(self.path)
+        self.part.unlink(missing_ok=True)
+        self.path.unlink(missing_ok=True)
+        return None
+
+
+def error_key(e: dict[str, Any]) -> Key:
+    return (str(e.get("path")), str(e.get("row", "")))
