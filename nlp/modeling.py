@@ -183,7 +183,9 @@ class BertSentenceLabeller:
         if self.decoding.heading_weight > 0 and texts:
             weak = label_document(doc)
             for i, w in enumerate(weak):
-                if w.reason.startswith("heading:") and w.label in self.labels:
+                # only the mandated section headings: theme and generic headings are content guesses
+                if (w.reason.startswith("heading:") and not w.reason.endswith(("theme", "generic"))
+                        and w.label in self.labels):
                     prior = np.full(len(self.labels), math.log(1e-3))
                     prior[self.labels.index(w.label)] = 0.0
                     logp[i] = (1 - self.decoding.heading_weight) * logp[i] + self.decoding.heading_weight * prior

@@ -130,13 +130,29 @@ class LabellerSpec:
             return load_model_labeller(self.model, self.backend, self.batch_size, self.device, self.threads)
         if self.backend == "onnx":
             raise ValueError("--backend onnx needs --model ONNX_DIR")
-        lab = get_labeller(self.name) if self.name else default_labeller()
+        lab = get_labeller(self.name) if self.name else default_labeller(self.device, self.threads)
         if self.batch_size and hasattr(lab, "batch_size"):
             lab.batch_size = self.batch_size
         return lab
 
 
-def default_labeller() -> Labeller:
+DEFAULT_MODEL = "classifier-mini"
+
+
+def default_model_dir() -> Path:
+    """The shipped default sentence classifier (``models/classifier-mini``)."""
+    return MODELS_DIR / DEFAULT_MODEL
+
+
+def default_labeller(device: str | None = None, threads: int | None = None) -> Labeller:
+    """The shipped BERT classifier; the heading rules only when its directory is missing
+    (an install without ``models/``), with a warning."""
+    d = default_model_dir()
+    if (d / "config.json").exists():
+        return load_model_labeller(d, device=device, threads=threads)
+    import warnings
+
+    warnings.warn(f"default model {d} not found: labelling with the heading rules", stacklevel=2)
     return HeadingsLabeller()
 
 

@@ -110,3 +110,69 @@ def test_viterbi_other_does_not_reset_order():
     p[2, labels.index("plans")] = 0.4
     path = [labels[i] for i in viterbi(np.log(p), labels, backward_penalty=2.0)]
     assert path == ["plans", "other", "plans"]
+
+
+def test_tiny_pretrain_finetune_eval_end_to_end(toy_reports, tmp_path):
+    """The whole recipe at tiny size through the CLI: pretrain → fine-tune with hand labels → eval."""
+    import gzip
+    import time
+
+    from nlp.text import build_document
+    from nlp.training.hand import standoff_from_keys
+
+    t0 = time.time()
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    with gzip.open(corpus / "toy.txt.gz", "wt", encoding="utf-8") as f:
+        f.write("\n".join(line for line in TOY_REPORT.splitlines() if line) * 20)
+    enc = tmp_path / "enc"
+    r = run("pretrain", "--corpus", str(corpus), "--config", "tiny", "--max-steps", "6", "--warmup-steps", "2",
+            "--batch-size", "4", "--seq-len", "32", "--output", str(enc))
+    assert r.returncode == 0, r.stderr[-2000:]
+    doc = build_document(TOY_REPORT, "toy-0")
+    keys = {}
+    for pi, p in enumerate(doc.paragraphs):
+        for sid in p.sentence_ids:
+            s = doc.sentences[sid]
+            keys[f"toy-0|{pi}|{s.start - p.start}|{s.end - p.start}"] = "problems" if "有待" in s.text else "measures"
+    hand = tmp_path / "hand.jsonl"
+    hand.write_text("\n".join(json.dumps(x) for x in standoff_from_keys(keys, toy_reports.parent)), encoding="utf-8")
+    out = tmp_path / "cls"
+    r = run("train", "classify", "--base", str(enc), "--output", str(out), "--reports", str(toy_reports), "--hand", str(hand),
+            "--dev", str(ROOT / "eval" / "gold" / "seed.jsonl"), "--epochs", "1", "--batch-size", "8")
+    assert r.returncode == 0, r.stderr[-2000:]
+    summary = json.loads((out / "training_summary.json").read_text())
+    assert summary["hand_label_counts"]["problems"] >= 1
+    card = (out / "README.md").read_text(encoding="utf-8")
+    assert "nlp pretrain --config tiny" in card and f"--hand {hand}" in card and "| headings baseline |" in card
+    assert json.loads((out / "decoding.json").read_text())["heading_weight"] >= 0
+    r = run("eval", str(ROOT / "eval" / "gold" / "seed.jsonl"), "--model", str(out), "--bootstrap", "0")
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert time.time() - t0 < 60
+
+
+def test_shipped_default_model_is_a_bert_under_models():
+    from nlp.modeling import BertSentenceLabeller
+    from nlp.pipeline import default_labeller, default_model_dir
+
+    d = default_model_dir()
+    assert d.parent.name == "models"
+    cfg = json.loads((d / "config.json").read_text())
+    assert cfg["model_type"] == "bert" and sorted(cfg["id2label"].values()) == sorted(LABELS)
+    assert (d / "model.safetensors").exists() and not list(d.glob("*.bin")) and not list(d.glob("*.py"))
+    assert sum(f.stat().st_size for f in d.iterdir()) <= 30 * 2**20
+    assert (d / "README.md").exists()
+    assert isinstance(default_labeller(), BertSentenceLabeller)
+
+
+def test_shipped_model_beats_the_heading_rules_on_dev():
+    from conftest import shared_data_or_skip
+    from nlp import evaluate as ev
+    from nlp.pipeline import default_labeller, get_labeller
+
+    data = shared_data_or_skip()
+    docs = ev.load_gold(data / "gold" / "dev.jsonl")
+    bert = ev.score(docs, ev.predict(docs, default_labeller()))["classification"]
+    rules = ev.score(docs, ev.predict(docs, get_labeller("headings")))["classification"]
+    assert bert["sentence"]["macro_f1"] > rules["sentence"]["macro_f1"] + 0.05
+    assert bert["sentence_alone"]["macro_f1"] > rules["sentence_alone"]["macro_f1"] + 0.1
