@@ -135,22 +135,25 @@ class BertSentenceLabeller:
 
     def predict_proba(self, texts: Sequence[str], contexts: Sequence[str] | None = None) -> np.ndarray:
         """Probabilities (n × labels), batched by length (no padding to the maximum)."""
-        import torch
-
         n = len(texts)
         out = np.zeros((n, len(self.labels)), dtype=np.float32)
         if n == 0:
             return out
         ctx = list(contexts) if contexts is not None else [""] * n
         order = sorted(range(n), key=lambda i: len(texts[i]) + len(ctx[i]))
-        with torch.inference_mode():
-            for b in range(0, n, self.batch_size):
-                ids = order[b:b + self.batch_size]
-                enc = self.tokenizer([ctx[i] for i in ids], [texts[i] for i in ids], truncation="longest_first",
-                                     max_length=self.max_length, padding=True, return_tensors="pt").to(self.device)
-                logits = self.model(**enc).logits.float()
-                out[ids] = torch.softmax(logits, dim=-1).cpu().numpy()
+        for b in range(0, n, self.batch_size):
+            ids = order[b:b + self.batch_size]
+            out[ids] = self._probs([ctx[i] for i in ids], [texts[i] for i in ids])
         return out
+
+    def _probs(self, contexts: list[str], texts: list[str]) -> np.ndarray:
+        """Probabilities of one batch of (context, sentence) pairs (the backend's forward pass)."""
+        import torch
+
+        with torch.inference_mode():
+            enc = self.tokenizer(contexts, texts, truncation="longest_first", max_length=self.max_length,
+                                 padding=True, return_tensors="pt").to(self.device)
+            return torch.softmax(self.model(**enc).logits.float(), dim=-1).cpu().numpy()
 
     def label_alone(self, texts: list[str]) -> list[str]:
         p = self.predict_proba(texts)

@@ -122,22 +122,13 @@ class OnnxSentenceLabeller(BertSentenceLabeller):
         self.quantization = json.loads(meta.read_text(encoding="utf-8")).get("quantization") if meta.exists() else None
         self.name = f"model:{d.name}"
 
-    def predict_proba(self, texts: Sequence[str], contexts: Sequence[str] | None = None) -> np.ndarray:
-        """Probabilities (n × labels), batched by length (no padding to the maximum)."""
-        n = len(texts)
-        out = np.zeros((n, len(self.labels)), dtype=np.float32)
-        if n == 0:
-            return out
-        ctx = list(contexts) if contexts is not None else [""] * n
-        order = sorted(range(n), key=lambda i: len(texts[i]) + len(ctx[i]))
-        for b in range(0, n, self.batch_size):
-            ids = order[b:b + self.batch_size]
-            enc = self.tokenizer([ctx[i] for i in ids], [texts[i] for i in ids])
-            logits = self.session.run(None, {k: enc[k] for k in self.input_names})[0].astype(np.float32)
-            logits -= logits.max(axis=1, keepdims=True)
-            e = np.exp(logits)
-            out[ids] = e / e.sum(axis=1, keepdims=True)
-        return out
+    def _probs(self, contexts: list[str], texts: list[str]) -> np.ndarray:
+        """One batch through the ONNX Runtime session (the batching loop is the PyTorch labeller's)."""
+        enc = self.tokenizer(contexts, texts)
+        logits = self.session.run(None, {k: enc[k] for k in self.input_names})[0].astype(np.float32)
+        logits -= logits.max(axis=1, keepdims=True)
+        e = np.exp(logits)
+        return e / e.sum(axis=1, keepdims=True)
 
 
 def export_onnx(model_dir: str | Path, output: str | Path, int8: bool = False, opset: int = 17) -> OnnxExportResult:
