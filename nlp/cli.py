@@ -250,6 +250,107 @@ def regulations(
     err.print(f"{len(counts)} regulation(s) from {len(records)} document(s) → {output}", highlight=False)
 
 
+def _encoder(encoder: Optional[str], labeller=None):
+    from .summarize import load_encoder
+
+    try:
+        return load_encoder(encoder, labeller=labeller)
+    except (OSError, ValueError) as e:
+        _fail(f"{encoder}: cannot load an encoder ({str(e).splitlines()[0]})")
+
+
+@app.command()
+def summarize(
+    path: Path = typer.Argument(..., help="one report file (.txt .html .docx .pdf)"),
+    output: Path = typer.Option(..., "-o", "--output", help="OUT.md: the summary in Markdown"),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="also write the summary as JSON here"),
+    model: Optional[str] = typer.Option(None, "--model", help="sentence classifier directory or hub id (default: the shipped model)"),
+    encoder: Optional[str] = typer.Option(None, "--encoder", help="embedding model for centrality (default: the classifier's base encoder)"),
+    k: int = typer.Option(3, "--k", "-k", help="sentences per part"),
+    budget: Optional[int] = typer.Option(None, "--budget", help="at most this many characters of selected sentences in all"),
+    method: str = typer.Option("centrality", "--method", help="centrality | lead | textrank"),
+    min_confidence: float = typer.Option(0.5, "--min-confidence", help="skip sentences whose label the model gives less "
+                                         "than this probability (labels backed by a mandated heading are kept)"),
+    figures: int = typer.Option(10, "--figures", help="key figures to list"),
+) -> None:
+    """Summarise one report: k representative sentences per mandated part, key figures, regulations cited, scorecard."""
+    from . import summarize as sm
+    from .io import AtomicWriter, ReadError
+    from .pipeline import annotate_file
+
+    if method not in sm.METHODS:
+        _fail(f"unknown --method {method!r}; choose from {', '.join(sm.METHODS)}")
+    if k < 1 or (budget is not None and budget < 1) or figures < 0:
+        _fail("--k and --budget must be ≥ 1, --figures ≥ 0")
+    lab = _labeller(model, None)
+    try:
+        doc = annotate_file(path, lab)
+    except ReadError as e:
+        _fail(str(e))
+    enc = _encoder(encoder, lab) if method == "centrality" else None
+    s = sm.summarize(doc, method=method, k=k, budget=budget, encoder=enc, n_figures=figures,
+                     min_confidence=min_confidence)
+    with AtomicWriter(output) as f:
+        f.write(s.to_markdown())
+    if json_out:
+        with AtomicWriter(json_out) as f:
+            json.dump(s.to_dict(), f, ensure_ascii=False, indent=1)
+    n = sum(len(v) for v in s.categories.values())
+    err.print(f"{n} sentence(s) in {sum(1 for v in s.categories.values() if v)} part(s), {len(s.key_figures)} key figure(s), "
+              f"{len(s.regulations)} regulation(s) → {output}" + (f", {json_out}" if json_out else ""), highlight=False)
+
+
+@app.command("report")
+def report_cmd(
+    paths: List[Path] = typer.Argument(..., help="annotated JSONL (or Parquet) files written by nlp annotate"),
+    output: Path = typer.Option(..., "-o", "--output", help="report.html (one self-contained file)"),
+    meta: Optional[Path] = typer.Option(None, "--meta", help="table joined by id into the records' meta: year, issuer_level, … "
+                                        "(e.g. ../shared/data/reports.jsonl; JSONL, CSV or Parquet)"),
+    meta_id: str = typer.Option("id", "--meta-id", help="id column of the --meta table"),
+    encoder: Optional[str] = typer.Option(None, "--encoder", help="embedding model for themes (default: the shipped classifier's base encoder)"),
+    clusters: Optional[int] = typer.Option(None, "--clusters", help="themes per part (default: about sqrt(sentences/2), 2–10)"),
+    examples: int = typer.Option(3, "--examples", help="example sentences per theme"),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="also write the tables as JSON here"),
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """Corpus report: scorecards, part coverage, indicator density and label shares by issuer level and year, themes."""
+    from . import corpus_report as cr
+    from .io import AtomicWriter, ReadError
+
+    if output.suffix.lower() not in (".html", ".htm"):
+        _fail(f"{output}: output must end in .html")
+    if (clusters is not None and clusters < 1) or examples < 1:
+        _fail("--clusters and --examples must be ≥ 1")
+    records: list[dict] = []
+    for p in paths:
+        try:
+            records.extend(cr.load_records(p))
+        except ReadError as e:
+            _fail(str(e))
+    matched = 0
+    if meta is not None:
+        try:
+            matched = cr.apply_meta(records, cr.load_meta(meta, meta_id))
+        except ReadError as e:
+            _fail(str(e))
+        if not matched:
+            err.print(f"[yellow]warning:[/yellow] no record id matched an {meta_id!r} of {meta}", highlight=False)
+    enc = _encoder(encoder)
+    try:
+        rep = cr.build_report(records, enc, n_clusters=clusters, n_examples=examples, seed=seed)
+    except (KeyError, TypeError, ValueError) as e:
+        _fail(f"{', '.join(map(str, paths))}: not annotated document records ({type(e).__name__}: {e})")
+    html = cr.render_corpus_html(rep, [str(p) for p in paths], getattr(enc, "name", "?"),
+                                 str(meta) if meta else None, matched)
+    with AtomicWriter(output) as f:
+        f.write(html)
+    if json_out:
+        with AtomicWriter(json_out) as f:
+            json.dump(rep.to_dict(), f, ensure_ascii=False, indent=1)
+    n_themes = sum(len(v) for v in rep.themes.values())
+    err.print(f"{len(records)} report(s), {n_themes} theme(s) → {output}", highlight=False)
+
+
 def _print_metrics(m: dict) -> None:
     cls = m["classification"]
     t = Table(title=f"{m['model']} — {m['n_sentences']} sentences, {m['n_paragraphs']} paragraphs")
