@@ -1,4 +1,6 @@
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -43,3 +45,28 @@ TOY_REPORT = """首页 > 政务公开 > 法治政府建设
 @pytest.fixture
 def toy_report() -> str:
     return TOY_REPORT
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--hide-scrollbars", "--window-size=1200,1600"]
+
+
+def render_in_chromium(html_path: Path, tmp_path: Path) -> str:
+    """Open an HTML file in headless Chromium: check its screenshot is not blank and return
+    the rendered DOM."""
+    from PIL import Image
+
+    page = html_path.as_uri()
+    dom = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'u1'}", "--dump-dom", page],
+                         capture_output=True, text=True, timeout=120).stdout
+    shot = tmp_path / "shot.png"
+    subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'u2'}", f"--screenshot={shot}", page],
+                   capture_output=True, text=True, timeout=120)
+    img = Image.open(shot).convert("L")
+    hist = img.histogram()
+    assert img.size[0] >= 1000
+    assert max(hist) / sum(hist) < 0.97, "screenshot is (nearly) blank"
+    assert sum(1 for h in hist if h) > 20
+    return dom
