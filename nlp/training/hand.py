@@ -43,7 +43,7 @@ class HandLabels:
 def _gwr_index(corpus_dir: Path):
     """{corpus line: (Document, paragraph index)} for the government work reports."""
     index = {}
-    for doc_id, text, linenos in gwr_documents_with_lines(corpus_dir):
+    for doc_id, text, linenos in gwr_documents_with_lines(corpus_dir, min_year=0):
         doc = build_document(text, doc_id)
         j = 0
         raw = text.split("\n")
