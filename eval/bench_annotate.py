@@ -305,6 +305,10 @@ def machine() -> dict[str, str]:
     return info
 
 
+STREAM_CONFIGS = {"torch-1": "`nlp annotate --workers 1`",
+                  "onnx-int8-1": "`nlp annotate --backend onnx --workers 1` (int8)"}
+
+
 def report(runs: list[Run], stream: list[Run], info: dict, args: argparse.Namespace, model: Path, model_note: str) -> str:
     mib = 2 ** 20
     lines = ["# Batch annotation benchmark", "",
@@ -321,9 +325,12 @@ def report(runs: list[Run], stream: list[Run], info: dict, args: argparse.Namesp
         else:
             lines.append(f"| {r.name}: {r.description} | {r.files} | failed: {r.note} | | | | | |")
     if stream:
-        lines += ["", "Streaming: peak memory of `nlp annotate --workers 1` at two corpus sizes (it should not grow "
-                  "with the corpus).", "", "| files | documents | wall s | peak RSS MiB |", "|---|---|---|---|"]
-        lines += [f"| {r.files} | {r.docs} | {r.seconds:.1f} | {r.peak_rss / mib:.0f} |" for r in stream]
+        what = STREAM_CONFIGS[args.stream_config]
+        lines += ["", f"Streaming: peak memory of {what} at two corpus sizes (it should not grow "
+                  "with the corpus).", "", "| files | documents | sentences | wall s | sentences/s | peak RSS MiB |",
+                  "|---|---|---|---|---|---|"]
+        lines += [f"| {r.files} | {r.docs} | {r.sentences} | {r.seconds:.1f} | {r.sents_s:.0f} | {r.peak_rss / mib:.0f} |"
+                  for r in stream]
     lines += ["", "Wall time includes starting Python, importing PyTorch and loading the model (and, for N workers, "
               "starting the worker processes). Peak RSS is the largest sum over the process tree, sampled every "
               "50 ms. The naive baseline runs on the first files only (`--naive-files`); its rates compare directly.",
@@ -342,6 +349,9 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "eval" / "BENCHMARKS.md")
     ap.add_argument("--only", default="naive,torch-1,torch-N,onnx-int8-1,onnx-int8-N,stream",
                     help="comma-separated configurations to run")
+    ap.add_argument("--stream-config", choices=sorted(STREAM_CONFIGS), default="torch-1",
+                    help="the configuration run again on a tenth of the corpus for the streaming check")
+    ap.add_argument("--append", action="store_true", help="append this run's report to --out instead of replacing it")
     args = ap.parse_args()
     only = set(args.only.split(","))
     args.work.mkdir(parents=True, exist_ok=True)
@@ -369,31 +379,36 @@ def main() -> None:
         log(run_nlp("torch-1", "`nlp annotate --workers 1`", corpus, n, model, args.work, ["--workers", "1"]))
     if "torch-N" in only and w > 1:
         log(run_nlp(f"torch-{w}", f"`nlp annotate --workers {w}`", corpus, n, model, args.work, ["--workers", str(w)]))
-    if {"onnx-int8-1", "onnx-int8-N"} & only:
-        onnx_dir = args.work / f"{model.name}-onnx-int8"
+    onnx_dir = args.work / f"{model.name}-onnx-int8"
+    if {"onnx-int8-1", "onnx-int8-N"} & only or ("stream" in only and args.stream_config == "onnx-int8-1"):
         r = subprocess.run([sys.executable, "-m", "nlp", "export", "onnx", "--model", str(model), "--output",
                             str(onnx_dir), "--int8"], capture_output=True, text=True, cwd=ROOT)
         if r.returncode != 0:
             sys.exit(f"ONNX export failed: {r.stderr.strip()[-500:]}")
-        if "onnx-int8-1" in only:
-            log(run_nlp("onnx-int8-1", "`nlp annotate --backend onnx --workers 1` (int8)", corpus, n, onnx_dir,
-                        args.work, ["--backend", "onnx", "--workers", "1"]))
-        if "onnx-int8-N" in only and w > 1:
-            log(run_nlp(f"onnx-int8-{w}", f"`nlp annotate --backend onnx --workers {w}` (int8)", corpus, n, onnx_dir,
-                        args.work, ["--backend", "onnx", "--workers", str(w)]))
+    onnx_flags = ["--backend", "onnx", "--workers", "1"]
+    if "onnx-int8-1" in only:
+        log(run_nlp("onnx-int8-1", "`nlp annotate --backend onnx --workers 1` (int8)", corpus, n, onnx_dir,
+                    args.work, onnx_flags))
+    if "onnx-int8-N" in only and w > 1:
+        log(run_nlp(f"onnx-int8-{w}", f"`nlp annotate --backend onnx --workers {w}` (int8)", corpus, n, onnx_dir,
+                    args.work, ["--backend", "onnx", "--workers", str(w)]))
     stream: list[Run] = []
     if "stream" in only:
         small = max(10, n // 10)
-        s = run_nlp("stream-small", "", make_corpus(args.work / f"corpus-{small}", small), small, model, args.work,
-                    ["--workers", "1"])
+        smodel, sflags = (onnx_dir, onnx_flags) if args.stream_config == "onnx-int8-1" else (model, ["--workers", "1"])
+        s = run_nlp("stream-small", "", make_corpus(args.work / f"corpus-{small}", small), small, smodel, args.work,
+                    sflags)
         stream.append(s)
-        full = next((r for r in runs if r.name == "torch-1"), None) or \
-            run_nlp("stream-full", "", corpus, n, model, args.work, ["--workers", "1"])
+        full = next((r for r in runs if r.name == args.stream_config), None) or \
+            run_nlp("stream-full", "", corpus, n, smodel, args.work, sflags)
         stream.append(full)
         print(f"streaming: {small} files {s.peak_rss / 2**20:.0f} MiB, {n} files {full.peak_rss / 2**20:.0f} MiB",
               file=sys.stderr)
     text = report(runs, stream, info, args, model, note)
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    if args.append and args.out.exists():
+        text = args.out.read_text(encoding="utf-8").rstrip("\n") + "\n\n" + text.replace("# Batch annotation benchmark",
+                                                                                       "# Batch annotation benchmark (another run)", 1)
     args.out.write_text(text, encoding="utf-8")
     print(f"→ {args.out}", file=sys.stderr)
 

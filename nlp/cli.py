@@ -491,6 +491,8 @@ def train_classify(
     lr: float = typer.Option(5e-5, "--lr"),
     max_length: int = typer.Option(128, "--max-length"),
     max_train: Optional[int] = typer.Option(None, "--max-train", help="use at most this many training sentences"),
+    weak_per_label: Optional[int] = typer.Option(None, "--weak-per-label",
+                                                 help="use at most this many weak-labelled sentences of each label (hand labels are all kept)"),
     no_context: bool = typer.Option(False, "--no-context", help="train on sentences alone (no heading path)"),
     hand: Optional[List[Path]] = typer.Option(None, "--hand", help="standoff hand labels (repeatable), e.g. eval/hand/train_sentences.jsonl"),
     hand_weight: float = typer.Option(3.0, "--hand-weight", help="loss weight of hand-labelled sentences"),
@@ -518,7 +520,7 @@ def train_classify(
         cfg = ClassifyConfig(base=base, output=str(output), reports=str(reports),
                              corpus=str(corpus) if corpus.is_dir() else None, dev_gold=str(dev) if dev else None,
                              epochs=epochs, batch_size=batch_size, lr=lr, max_length=max_length, seed=seed,
-                             max_train=max_train, context=not no_context, cache_dir=str(output / ".cache"),
+                             max_train=max_train, weak_per_label=weak_per_label, context=not no_context, cache_dir=str(output / ".cache"),
                              hand_labels=[str(h) for h in hand or []], hand_weight=hand_weight,
                              context_dropout=context_dropout)
         for h in hand or []:
