@@ -63,6 +63,27 @@ def _labeller(model: Optional[str], labeller: Optional[str]):
     return default_labeller()
 
 
+def _check_entities(ner: Optional[str], entities: Optional[str]) -> None:
+    from .pipeline import check_entities
+
+    try:
+        check_entities(ner, entities)
+    except (ValueError, OSError) as e:
+        _fail(str(e))
+
+
+def _entity_extractor(ner: Optional[str], entities: Optional[str]):
+    """The entity extractor for --ner/--entities (None: the rule extractors)."""
+    from .pipeline import load_entities
+
+    _check_entities(ner, entities)
+    try:
+        return load_entities(ner, entities)
+    except (ValueError, OSError) as e:
+        msg = str(e).splitlines()[0]
+        _fail(msg if not ner or str(ner) in msg else f"{ner}: {msg}")
+
+
 class _AnnotateBar:
     """tqdm bar over inputs with documents/s and sentences/s of this run (off when stderr is not a terminal)."""
 
@@ -98,6 +119,8 @@ def annotate(
     text_column: str = typer.Option("text", "--text-column", help="text column of JSONL/Parquet inputs"),
     id_column: str = typer.Option("id", "--id-column", help="id column of JSONL/Parquet inputs (missing: FILE-ROW)"),
     device: Optional[str] = typer.Option(None, "--device", help="cpu | cuda (default: cuda when available)"),
+    ner: Optional[str] = typer.Option(None, "--ner", help="entity model directory made by `nlp train ner` (combined with the rules)"),
+    entities: Optional[str] = typer.Option(None, "--entities", help="rules | model | combined (default: combined with --ner, else the default)"),
 ) -> None:
     """Annotate reports: structure, sentence labels and entities. Streams, batches, resumes and runs in parallel."""
     import os
@@ -112,6 +135,7 @@ def annotate(
         _fail("give either --model or --labeller, not both")
     if engine not in ENGINES:
         _fail(f"unknown --engine {engine!r}; choose from {', '.join(ENGINES)}")
+    _check_entities(ner, entities)
     if workers < 0 or chunk_docs < 1 or (batch_size is not None and batch_size < 1):
         _fail("--workers must be ≥ 0, --chunk-docs and --batch-size ≥ 1")
     workers = workers or (os.cpu_count() or 1)
@@ -122,11 +146,12 @@ def annotate(
             import_ray()
         except RuntimeError as e:
             _fail(str(e))
-    spec = LabellerSpec(model=model, name=labeller, backend=backend, batch_size=batch_size, device=device)
+    spec = LabellerSpec(model=model, name=labeller, backend=backend, batch_size=batch_size, device=device,
+                        ner=ner, entities=entities)
 
     def fail_model(e: Exception) -> None:
         msg = str(e)
-        _fail(f"{model}: {msg}" if model and not msg.startswith(str(model)) else msg)
+        _fail(f"{model}: {msg}" if model and not msg.startswith(str(model)) and str(ner or "") not in msg else msg)
 
     try:
         spec.check()
@@ -390,6 +415,8 @@ def eval_cmd(
     compare: bool = typer.Option(False, "--compare", help="compare metrics JSON files side by side (paired bootstrap)"),
     bootstrap_n: int = typer.Option(1000, "--bootstrap", help="bootstrap resamples for 95% intervals (0: none)"),
     seed: int = typer.Option(0, "--seed"),
+    ner: Optional[str] = typer.Option(None, "--ner", help="entity model directory made by `nlp train ner` (combined with the rules)"),
+    entities: Optional[str] = typer.Option(None, "--entities", help="rules | model | combined (default: combined with --ner, else the default)"),
 ) -> None:
     """Score a labeller or model against hand-labelled gold paragraphs, or compare runs."""
     from . import evaluate as ev
@@ -405,9 +432,13 @@ def eval_cmd(
         docs = ev.load_gold(gold)
     except ReadError as e:
         _fail(str(e))
+    ext = _entity_extractor(ner, entities)
     lab = _labeller(model, labeller)
-    pred = ev.predict(docs, lab, progress=_progress("eval"))
+    pred = ev.predict(docs, lab, entity_fn=ext.entities if ext is not None else None, progress=_progress("eval"))
+    if ner or entities or ext is not None:
+        pred.system = f"{pred.system} + {ext.name if ext is not None else 'rules'}"
     m = ev.score(docs, pred)
+    m["entities_system"] = ext.name if ext is not None else "rules"
     if bootstrap_n:
         m["bootstrap"] = ev.bootstrap(docs, pred, n=bootstrap_n, seed=seed)
     m["gold"] = str(gold.resolve())
@@ -532,6 +563,62 @@ def train_classify(
             _fail(f"{base}: {str(e).splitlines()[0]}")
         err.print(f"trained on {s['train_examples']} sentences; best epoch {s['best_epoch']}, "
                   f"dev macro-F1 {s['best_dev_macro_f1_context']} → {output}")
+
+
+@train_app.command("ner")
+def train_ner_cmd(
+    output: Path = typer.Option(..., "--output", help="model directory to write"),
+    base: str = typer.Option(..., "--base", help="BERT-family encoder with a fast tokenizer: local directory or hub id"),
+    reports: Optional[Path] = typer.Option(None, "--reports", help="reports.jsonl (default: ../shared/data/reports.jsonl)"),
+    corpus: Optional[Path] = typer.Option(None, "--corpus", help="folder of *.txt.gz corpus files (default: beside --reports)"),
+    dev: Optional[Path] = typer.Option(None, "--dev", help="gold JSONL for choosing the epoch and the combination (default: ../shared/data/gold/dev.jsonl)"),
+    hand: Optional[List[Path]] = typer.Option(None, "--hand", help="standoff hand-labelled entities (repeatable), e.g. eval/hand/train_entities.jsonl"),
+    hand_weight: float = typer.Option(3.0, "--hand-weight", help="loss weight of hand-labelled paragraphs"),
+    corpus_lines: int = typer.Option(3000, "--corpus-lines", help="corpus lines sampled for silver spans (0: reports only)"),
+    epochs: int = typer.Option(3, "--epochs"),
+    batch_size: int = typer.Option(16, "--batch-size"),
+    lr: float = typer.Option(2e-4, "--lr"),
+    max_length: int = typer.Option(128, "--max-length", help="tokens per window"),
+    stride: int = typer.Option(32, "--stride", help="tokens shared by consecutive windows"),
+    label_smoothing: float = typer.Option(0.05, "--label-smoothing", help="label smoothing on silver tokens"),
+    bracket_dropout: float = typer.Option(0.2, "--bracket-dropout", help="share of silver 《LAW》 titles trained without brackets"),
+    max_windows: Optional[int] = typer.Option(None, "--max-windows", help="use at most this many training windows"),
+    threads: Optional[int] = typer.Option(None, "--threads", help="torch threads (default: all cores)"),
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """Train a BIO entity tagger (LAW, DOCNO, METRIC, DATE) on silver spans of the rules plus hand labels."""
+    from .training.ner import NerTrainConfig, train_ner
+
+    reports = _shared_default(reports, "reports.jsonl", "--reports")
+    if dev is None and (reports.parent / "gold" / "dev.jsonl").exists():
+        dev = reports.parent / "gold" / "dev.jsonl"
+    if corpus is None and (reports.parent / "corpus").is_dir():
+        corpus = reports.parent / "corpus"
+    for f, flag in [(dev, "--dev"), (corpus, "--corpus"), *((h, "--hand") for h in hand or [])]:
+        if f is not None and not f.exists():
+            _fail(f"{f}: no such file or directory ({flag})")
+    if epochs < 1 or batch_size < 1 or corpus_lines < 0 or not 0 <= bracket_dropout <= 1 or not 0 <= label_smoothing < 1:
+        _fail("--epochs and --batch-size must be ≥ 1, --corpus-lines ≥ 0, --bracket-dropout in [0, 1], --label-smoothing in [0, 1)")
+    if max_length < 8 or not 0 <= stride < max_length - 2:
+        _fail("--max-length must be ≥ 8 and 0 ≤ --stride < --max-length − 2")
+    cfg = NerTrainConfig(base=base, output=str(output), reports=str(reports), corpus=str(corpus) if corpus else None,
+                         dev_gold=str(dev) if dev else None, hand_labels=[str(h) for h in hand or []], hand_weight=hand_weight,
+                         corpus_lines=corpus_lines, max_length=max_length, stride=stride, epochs=epochs, batch_size=batch_size,
+                         lr=lr, label_smoothing=label_smoothing, bracket_dropout=bracket_dropout, max_windows=max_windows,
+                         threads=threads, seed=seed)
+    try:
+        s = train_ner(cfg)
+    except OSError as e:
+        _fail(f"{base}: {str(e).splitlines()[0]}")
+    except ValueError as e:
+        _fail(str(e).splitlines()[0])
+    line = f"trained on {s['data']['windows']} windows in {s['train_minutes']} min; best epoch {s['best_epoch']}"
+    if "dev" in s:
+        d = s["dev"]
+        line += (f"; dev strict micro-F1 rules {d['rules']['strict_micro_f1']:.3f}, model {d['model']['strict_micro_f1']:.3f}, "
+                 f"model+rules {d['model+rules']['strict_micro_f1']:.3f} (combination: "
+                 + ", ".join(f"{t} {p}" for t, p in s["combine"].items()) + ")")
+    err.print(line + f" → {output}", highlight=False, soft_wrap=True)
 
 
 @app.command()

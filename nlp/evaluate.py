@@ -326,6 +326,9 @@ COMPARE_KEYS = {
     "paragraph macro-F1": lambda s: s["classification"]["paragraph"]["macro_f1"],
     "entity strict micro-F1": lambda s: s["entities"]["strict"]["micro_f1"],
     "entity partial micro-F1": lambda s: s["entities"]["partial"]["micro_f1"],
+    **{f"{t} strict F1": (lambda s, t=t: s["entities"]["strict"]["per_type"][t]["f1"]) for t in ENTITY_TYPES},
+    "METRIC target accuracy": lambda s: (s["entities"]["metric_target_accuracy"]
+                                         if s["entities"]["metric_target_accuracy"] is not None else float("nan")),
 }
 
 

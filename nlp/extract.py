@@ -239,6 +239,13 @@ def extract(text: str, sentence_labels: list[tuple[int, int, str]] | None = None
     """All rule entities of ``text``. ``sentence_labels`` ((start, end, label) spans) set the
     METRIC target flag for metrics in plans sentences."""
     ents = _resolve([extract_docno(text), extract_law(text), extract_date(text), extract_metric(text)])
+    set_metric_targets(text, ents, sentence_labels)
+    return ents
+
+
+def set_metric_targets(text: str, ents: list[Entity], sentence_labels: list[tuple[int, int, str]] | None = None) -> None:
+    """Set the target flag of every METRIC in ``ents`` (from any extractor) from its clause
+    and the label of the sentence it stands in."""
     for e in ents:
         if e.type == "METRIC":
             lab = None
@@ -248,4 +255,3 @@ def extract(text: str, sentence_labels: list[tuple[int, int, str]] | None = None
                         lab = l
                         break
             e.target = metric_is_target(text, e, lab)
-    return ents

@@ -109,9 +109,12 @@ class LabellerSpec:
     batch_size: int | None = None  # sentences per forward pass
     device: str | None = None  # cpu | cuda | cuda:N (None: cuda when available)
     threads: int | None = None  # threads per labeller: ONNX session, PyTorch in a worker (None: all cores)
+    ner: str | None = None  # token-classification entity model (directory or hub id; None: the default entities)
+    entities: str | None = None  # rules | model | combined (None: combined with a model, else the default)
 
     def check(self) -> None:
         """Cheap checks before worker processes load the labeller (ValueError, OSError)."""
+        check_entities(self.ner, self.entities)
         if self.backend not in (None, *BACKENDS):
             raise ValueError(f"unknown backend {self.backend!r}; choose from {', '.join(BACKENDS)}")
         if self.name and self.name not in LABELLERS:
@@ -126,13 +129,16 @@ class LabellerSpec:
                 raise OSError(f"{p}: not a model directory (no config.json or tfidf_config.json)")
 
     def load(self) -> Labeller:
+        """The labeller, carrying its entity extractor (``entity_extractor``: None for the rules)."""
         if self.model:
-            return load_model_labeller(self.model, self.backend, self.batch_size, self.device, self.threads)
-        if self.backend == "onnx":
+            lab = load_model_labeller(self.model, self.backend, self.batch_size, self.device, self.threads)
+        elif self.backend == "onnx":
             raise ValueError("--backend onnx needs --model ONNX_DIR")
-        lab = get_labeller(self.name) if self.name else default_labeller(self.device, self.threads)
-        if self.batch_size and hasattr(lab, "batch_size"):
-            lab.batch_size = self.batch_size
+        else:
+            lab = get_labeller(self.name) if self.name else default_labeller(self.device, self.threads)
+            if self.batch_size and hasattr(lab, "batch_size"):
+                lab.batch_size = self.batch_size
+        lab.entity_extractor = load_entities(self.ner, self.entities, self.device)
         return lab
 
 
@@ -156,16 +162,60 @@ def default_labeller(device: str | None = None, threads: int | None = None) -> L
     return HeadingsLabeller()
 
 
-def add_entities(doc: Document) -> None:
-    """Run the entity extractors paragraph by paragraph (offsets shifted into ``doc.text``),
-    then structure every METRIC (``attrs["indicator"]``: indicator, value, unit, qualifier)."""
+ENTITY_MODES = ("rules", "model", "combined")
+DEFAULT_NER: str | None = None  # entity model under models/ used by default (None: the rule extractors)
+
+
+def default_ner_dir() -> Path | None:
+    """The shipped entity model the default pipeline combines with the rules, if any."""
+    return MODELS_DIR / DEFAULT_NER if DEFAULT_NER and (MODELS_DIR / DEFAULT_NER / "config.json").exists() else None
+
+
+def check_entities(ner: str | None, entities: str | None) -> None:
+    """Cheap checks of an entity choice (ValueError, OSError)."""
+    if entities not in (None, *ENTITY_MODES):
+        raise ValueError(f"unknown entities {entities!r}; choose from {', '.join(ENTITY_MODES)}")
+    if ner is None and entities == "model" and default_ner_dir() is None:
+        raise ValueError("--entities model needs --ner DIR (an entity model made by `nlp train ner`)")
+    if ner is not None:
+        if entities == "rules":
+            raise ValueError("--entities rules takes no --ner model")
+        p = Path(ner)
+        if p.exists() and not (p / "config.json").exists():
+            raise OSError(f"{p}: not a model directory (no config.json)")
+
+
+def load_entities(ner: str | None = None, entities: str | None = None, device: str | None = None):
+    """The entity extractor for a choice: None (the rule extractors) or a
+    ``nlp.ner.BertEntityExtractor`` alone (``model``) or combined with the rules."""
+    check_entities(ner, entities)
+    if entities == "rules":
+        return None
+    src = ner or default_ner_dir()
+    if src is None:
+        return None
+    from .ner import load_entity_extractor
+
+    return load_entity_extractor(src, mode=entities or "combined", device=device)
+
+
+def add_entities(doc: Document, extractor=None) -> None:
+    """Run the entity extractors paragraph by paragraph (offsets shifted into ``doc.text``):
+    the rules, or ``extractor`` (``nlp.ner``: one batched pass over the paragraphs); then
+    structure every METRIC (``attrs["indicator"]``: indicator, value, unit, qualifier)."""
     doc.entities = []
+    items = []
     for para in doc.paragraphs:
         sl = [(doc.sentences[i].start - para.start, doc.sentences[i].end - para.start, doc.sentences[i].label or "")
               for i in para.sentence_ids]
-        for e in extract(para.text, sl):
-            doc.entities.append(e.shifted(para.start))
+        items.append((para.text, sl))
+    found = extractor.entities_many(items) if extractor is not None else [extract(t, sl) for t, sl in items]
+    for para, ents in zip(doc.paragraphs, found):
+        doc.entities += [e.shifted(para.start) for e in ents]
     add_indicators(doc)
+
+
+_DEFAULT = object()
 
 
 def doc_id_for(path: str | Path) -> str:
@@ -211,10 +261,16 @@ def label_documents(docs: Sequence[Document], labeller: Labeller) -> None:
 
 
 def finish_document(doc: Document, labeller: Labeller) -> None:
-    """After labelling: entities (METRIC target flags read the sentence labels) and the
+    """After labelling: entities (METRIC target flags read the sentence labels; the
+    labeller's ``entity_extractor`` when it carries one, else the default) and the
     labeller's name."""
-    add_entities(doc)
+    ext = getattr(labeller, "entity_extractor", _DEFAULT)
+    if ext is _DEFAULT:
+        ext = labeller.entity_extractor = load_entities()
+    add_entities(doc, ext)
     doc.meta["labeller"] = labeller.name
+    if ext is not None:
+        doc.meta["entities"] = ext.name
 
 
 def annotate_file(path: str | Path, labeller: Labeller | None = None, doc_id: str | None = None) -> Document:

@@ -1,0 +1,305 @@
+"""Token-classification entity extractor (BIO over LAW, DOCNO, METRIC, DATE) and its
+combination with the rule extractors (inference only).
+
+A model made by ``nlp train ner`` is a normal Hugging Face ``BertForTokenClassification``
+directory with ``id2label`` over ``TAGS`` and ``ner.json`` (window length, stride and the
+per-type combination policy measured on dev). The vocabulary is character-level, so every
+token is one character (a run of digits or Latin letters is split into ``##`` pieces);
+tags are aligned to tokens through the fast tokenizer's offset mapping and spans come back
+as character offsets, never re-found in the text.
+
+Long paragraphs are read in windows of ``max_length`` tokens that overlap by ``stride``
+tokens; a token seen by several windows takes the prediction of the window in which it
+stands farthest from an edge (most context on both sides). Tags are decoded by a Viterbi
+pass that forbids ``I-X`` after anything but ``B-X``/``I-X``, so every span is well formed.
+
+Combination with the rules, per type (``ner.json`` ``combine``):
+
+- ``rules``: rule spans only;
+- ``add``: rule spans, plus model spans that overlap no chosen span;
+- ``prefer``: model spans first (they replace overlapping rule spans of any type), rule
+  spans of the type where the model has none;
+- ``model``: model spans only (rule spans of the type dropped).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .extract import extract, set_metric_targets
+from .schema import ENTITY_TYPES, Entity
+
+TAGS: tuple[str, ...] = ("O",) + tuple(f"{p}-{t}" for t in ENTITY_TYPES for p in "BI")
+POLICIES: tuple[str, ...] = ("rules", "add", "prefer", "model")
+MODES: tuple[str, ...] = ("rules", "model", "combined")
+IGNORE = -100
+
+
+@dataclass
+class NerSettings:
+    """``ner.json`` of a model directory: how to window paragraphs and combine with rules."""
+
+    max_length: int = 128  # tokens per window, [CLS] and [SEP] included
+    stride: int = 32  # tokens shared by consecutive windows
+    combine: dict[str, str] = field(default_factory=lambda: {t: "add" for t in ENTITY_TYPES})
+
+    def check(self) -> None:
+        if self.max_length < 8 or not 0 <= self.stride < self.max_length - 2:
+            raise ValueError(f"bad windows: max_length {self.max_length}, stride {self.stride} (need 0 ≤ stride < max_length − 2)")
+        for t, p in self.combine.items():
+            if t not in ENTITY_TYPES or p not in POLICIES:
+                raise ValueError(f"bad combination policy {t}: {p} (types {', '.join(ENTITY_TYPES)}; policies {', '.join(POLICIES)})")
+
+    @classmethod
+    def load(cls, model_dir: str | Path) -> "NerSettings":
+        p = Path(model_dir) / "ner.json"
+        s = cls(**json.loads(p.read_text(encoding="utf-8"))) if p.exists() else cls()
+        s.check()
+        return s
+
+    def save(self, model_dir: str | Path) -> None:
+        (Path(model_dir) / "ner.json").write_text(json.dumps(asdict(self), ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- windows and alignment
+
+
+def encode_windows(tokenizer, texts: Sequence[str], max_length: int, stride: int):
+    """Tokenise ``texts`` into overlapping windows (a ``BatchEncoding`` with
+    ``offset_mapping`` and ``overflow_to_sample_mapping``; one row per window)."""
+    return tokenizer(list(texts), truncation=True, max_length=max_length, stride=stride,
+                     return_overflowing_tokens=True, return_offsets_mapping=True)
+
+
+def window_tokens(enc, i: int) -> list[tuple[int, int, int]]:
+    """(position in window, start, end) of the text tokens of window ``i`` (special tokens left out)."""
+    seq = enc.sequence_ids(i)
+    return [(j, a, b) for j, ((a, b), s) in enumerate(zip(enc["offset_mapping"][i], seq)) if s is not None and b > a]
+
+
+def align_tags(tokens: Sequence[tuple[int, int, int]], n_positions: int, spans: Sequence[tuple[int, int, str]],
+               ignore: Sequence[tuple[int, int]] = ()) -> list[int]:
+    """Tag ids for one window: ``B-X`` on the token where a span starts, ``I-X`` inside it,
+    ``O`` elsewhere, ``IGNORE`` on special tokens and on tokens that start inside an
+    ``ignore`` range and in no span (uncertain silver labels)."""
+    out = [IGNORE] * n_positions
+    for j, a, _ in tokens:
+        tag = "O"
+        for s, e, t in spans:
+            if s <= a < e:
+                tag = ("B-" if a == s else "I-") + t
+                break
+        else:
+            if any(lo <= a < hi for lo, hi in ignore):
+                out[j] = IGNORE
+                continue
+        out[j] = TAGS.index(tag)
+    return out
+
+
+def merge_windows(windows: Sequence[tuple[list[tuple[int, int, int]], np.ndarray]]) -> tuple[list[tuple[int, int]], np.ndarray]:
+    """Per-token scores of one text from its windows: each token (keyed by its start) takes
+    the row of the window where it has the most context on both sides. Returns the token
+    offsets in text order and their score rows."""
+    best: dict[int, tuple[int, int, np.ndarray]] = {}  # start -> (context, end, row)
+    for tokens, rows in windows:
+        if not tokens:
+            continue
+        first, last = tokens[0][0], tokens[-1][0]
+        for j, a, b in tokens:
+            ctx = min(j - first, last - j)
+            if a not in best or ctx > best[a][0]:
+                best[a] = (ctx, b, rows[j])
+    starts = sorted(best)
+    if not starts:
+        return [], np.zeros((0, len(TAGS)), dtype=np.float32)
+    return [(a, best[a][1]) for a in starts], np.stack([best[a][2] for a in starts])
+
+
+def _transitions() -> tuple[np.ndarray, np.ndarray]:
+    k = len(TAGS)
+    trans = np.zeros((k, k))
+    start = np.zeros(k)
+    for j, tag in enumerate(TAGS):
+        if tag.startswith("I-"):
+            start[j] = -np.inf
+            for i, prev in enumerate(TAGS):
+                if prev[2:] != tag[2:] or prev == "O":
+                    trans[i, j] = -np.inf
+    return start, trans
+
+
+_START, _TRANS = _transitions()
+
+
+def viterbi_bio(logp: np.ndarray) -> list[int]:
+    """Most probable tag sequence with no ``I-X`` after ``O`` or another type (nor first)."""
+    n = logp.shape[0]
+    if n == 0:
+        return []
+    score = _START + logp[0]
+    back = np.zeros((n, len(TAGS)), dtype=np.int64)
+    for t in range(1, n):
+        cand = score[:, None] + _TRANS  # prev × next
+        back[t] = cand.argmax(axis=0)
+        score = cand.max(axis=0) + logp[t]
+    j = int(score.argmax())
+    path = [j]
+    for t in range(n - 1, 0, -1):
+        j = int(back[t, j])
+        path.append(j)
+    return path[::-1]
+
+
+def tags_to_spans(offsets: Sequence[tuple[int, int]], tags: Sequence[int]) -> list[tuple[int, int, str]]:
+    """Character spans (start, end, type) from token offsets and tag ids; an ``I-X`` that
+    does not continue an ``X`` span starts one."""
+    spans: list[tuple[int, int, str]] = []
+    cur: list | None = None
+    for (a, b), k in zip(offsets, tags):
+        tag = TAGS[k]
+        if tag == "O":
+            cur = None
+            continue
+        typ = tag[2:]
+        if tag.startswith("B-") or cur is None or cur[2] != typ:
+            cur = [a, b, typ]
+            spans.append(cur)  # type: ignore[arg-type]
+        else:
+            cur[1] = b
+    return [tuple(s) for s in spans]  # type: ignore[misc]
+
+
+# --------------------------------------------------------------------------- combination
+
+
+def _overlaps(e: Entity, chosen: Sequence[Entity]) -> bool:
+    return any(e.start < c.end and c.start < e.end for c in chosen)
+
+
+def combine(rule_ents: Sequence[Entity], model_ents: Sequence[Entity], policy: dict[str, str]) -> list[Entity]:
+    """Rule and model spans of one text, per type by ``policy`` (module docstring); the
+    result never overlaps. Types missing from ``policy`` keep the rules."""
+    pol = {t: policy.get(t, "rules") for t in ENTITY_TYPES}
+    for t, p in pol.items():
+        if p not in POLICIES:
+            raise ValueError(f"unknown combination policy {p!r} for {t}; choose from {', '.join(POLICIES)}")
+    chosen: list[Entity] = []
+
+    def take(ents, keep):
+        for e in sorted(ents, key=lambda e: (e.start, -(e.end - e.start))):
+            if keep(e) and e.end > e.start and not _overlaps(e, chosen):
+                chosen.append(e)
+
+    take(model_ents, lambda e: pol[e.type] in ("prefer", "model"))
+    take(rule_ents, lambda e: pol[e.type] != "model")
+    take(model_ents, lambda e: pol[e.type] == "add")
+    return sorted(chosen, key=lambda e: e.start)
+
+
+# --------------------------------------------------------------------------- the extractor
+
+
+class BertEntityExtractor:
+    """Entities of paragraphs from a token-classification BERT, alone (``mode="model"``) or
+    combined with the rules (``mode="combined"``, the policy of ``ner.json``)."""
+
+    def __init__(self, model: str | Path, mode: str = "combined", batch_size: int = 32, device: str | None = None,
+                 combine_policy: dict[str, str] | None = None):
+        import torch
+        from transformers import AutoModelForTokenClassification, AutoTokenizer
+
+        if mode not in ("model", "combined"):
+            raise ValueError(f"unknown entity mode {mode!r} for a model; choose from model, combined")
+        src = str(model)
+        local = Path(src).exists()
+        if local and not (Path(src) / "config.json").exists():
+            raise OSError(f"{src}: not a model directory (no config.json)")
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(src, local_files_only=local)
+            self.model = AutoModelForTokenClassification.from_pretrained(src, local_files_only=local)
+        except OSError as e:
+            where = "local directory" if local else "hub id (no local directory of that name; is the hub reachable?)"
+            raise OSError(f"cannot load a token classifier from {src!r} as a {where}: {str(e).splitlines()[0]}") from None
+        if not getattr(self.tokenizer, "is_fast", False):
+            raise OSError(f"{src}: the entity extractor needs a fast tokenizer (tokenizer.json) for character offsets")
+        id2label = {int(k): v for k, v in self.model.config.id2label.items()}
+        if [id2label.get(i) for i in range(len(id2label))] != list(TAGS):
+            raise OSError(f"{src}: model tags {sorted(id2label.values())} are not the BIO entity tags {list(TAGS)}; "
+                          "train one with `nlp train ner --base ...`")
+        self.settings = NerSettings.load(src) if local else NerSettings()
+        if combine_policy is not None:
+            self.settings.combine = dict(combine_policy)
+            self.settings.check()
+        self.mode = mode
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.model.to(self.device).eval()
+        self.batch_size = batch_size
+        self.name = f"{Path(src).name if local else src}" + ("+rules" if mode == "combined" else "")
+
+    # -- model spans
+
+    def token_scores(self, texts: Sequence[str]) -> list[tuple[list[tuple[int, int]], np.ndarray]]:
+        """Per text: token offsets and tag log-probabilities, windows merged."""
+        import torch
+
+        if not texts:
+            return []
+        enc = encode_windows(self.tokenizer, texts, self.settings.max_length, self.settings.stride)
+        n = len(enc["input_ids"])
+        owner = enc["overflow_to_sample_mapping"]
+        rows: list[np.ndarray | None] = [None] * n
+        order = sorted(range(n), key=lambda i: len(enc["input_ids"][i]))
+        with torch.inference_mode():
+            for b in range(0, n, self.batch_size):
+                ids = order[b:b + self.batch_size]
+                width = max(len(enc["input_ids"][i]) for i in ids)
+                x = torch.zeros((len(ids), width), dtype=torch.long)
+                mask = torch.zeros_like(x)
+                for r, i in enumerate(ids):
+                    seq = enc["input_ids"][i]
+                    x[r, :len(seq)] = torch.tensor(seq)
+                    mask[r, :len(seq)] = 1
+                logits = self.model(input_ids=x.to(self.device), attention_mask=mask.to(self.device)).logits.float()
+                logp = torch.log_softmax(logits, dim=-1).cpu().numpy()
+                for r, i in enumerate(ids):
+                    rows[i] = logp[r]
+        per_text: list[list] = [[] for _ in texts]
+        for i in range(n):
+            per_text[owner[i]].append((window_tokens(enc, i), rows[i]))
+        return [merge_windows(w) for w in per_text]
+
+    def model_entities_many(self, texts: Sequence[str]) -> list[list[Entity]]:
+        out = []
+        for text, (offsets, logp) in zip(texts, self.token_scores(texts)):
+            spans = tags_to_spans(offsets, viterbi_bio(logp))
+            out.append([Entity(a, b, t, text[a:b], source="model") for a, b, t in spans])
+        return out
+
+    # -- entities as the pipeline uses them
+
+    def entities_many(self, items: Sequence[tuple[str, list[tuple[int, int, str]] | None]]) -> list[list[Entity]]:
+        """Entities of several paragraphs ((text, sentence label spans) each) in one batched
+        pass; METRIC target flags as the rules set them."""
+        texts = [t for t, _ in items]
+        model = self.model_entities_many(texts)
+        out = []
+        for (text, sl), m in zip(items, model):
+            ents = combine(extract(text), m, self.settings.combine) if self.mode == "combined" else m
+            set_metric_targets(text, ents, sl)
+            out.append(ents)
+        return out
+
+    def entities(self, text: str, sentence_labels: list[tuple[int, int, str]] | None = None) -> list[Entity]:
+        return self.entities_many([(text, sentence_labels)])[0]
+
+
+def load_entity_extractor(model: str | Path, mode: str = "combined", device: str | None = None) -> BertEntityExtractor:
+    """A token-classification model directory (or hub id) as an entity extractor; raises
+    OSError or ValueError with a one-line message."""
+    return BertEntityExtractor(model, mode=mode, device=device)
