@@ -1,0 +1,348 @@
+"""Entity tagger: windows and alignment, BIO decoding, combination with the rules, standoff
+hand entities, and a tiny random BERT trained and used end to end through the CLI."""
+
+import gzip
+import json
+import random
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, TOY_REPORT
+from nlp.extract import extract
+from nlp.ner import (IGNORE, TAGS, align_tags, combine, encode_windows, merge_windows, tags_to_spans, viterbi_bio,
+                     window_tokens)
+from nlp.schema import Entity
+from nlp.text import build_document
+
+EXTRA = "《》〔〕号令第年月日%．.0123456789遂府办发规定条例办法"
+CHARS = sorted(set(TOY_REPORT + EXTRA) - set("\n "))
+
+
+@pytest.fixture(scope="module")
+def tiny_bert(tmp_path_factory):
+    from transformers import BertConfig, BertForMaskedLM, BertTokenizerFast
+    import torch
+
+    torch.manual_seed(0)
+    d = tmp_path_factory.mktemp("tiny-bert")
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + [str(i) for i in range(10)] + [f"##{i}" for i in range(10)] + \
+        [c for c in CHARS if not c.isdigit()]
+    tok = BertTokenizerFast(vocab={t: i for i, t in enumerate(vocab)})
+    tok.save_pretrained(str(d))
+    cfg = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                     intermediate_size=37, max_position_embeddings=256)
+    BertForMaskedLM(cfg).save_pretrained(str(d))
+    return d
+
+
+@pytest.fixture(scope="module")
+def tokenizer(tiny_bert):
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(str(tiny_bert))
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("data")
+    rows = [{"id": f"toy-{i}", "kind": "report", "split": "train", "text": TOY_REPORT} for i in range(4)]
+    rows.append({"id": "toy-dev", "kind": "report", "split": "dev", "text": TOY_REPORT})
+    (d / "reports.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    (d / "corpus").mkdir()
+    lines = ["根据遂府办发〔2023〕12号,印发《东湖县行政规范性文件管理办法》,2023年审查文件15件,合格率100%。",
+             "一句没有实体的话。", "县政府令第3号公布《东湖县城市管理条例》,2024年1月1日起施行。"] * 5
+    with gzip.open(d / "corpus" / "laws.txt.gz", "wt", encoding="utf-8") as f:
+        f.write("\n".join(lines))
+    return d
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "nlp", *args], capture_output=True, text=True)
+
+
+# --------------------------------------------------------------------------- windows, alignment, decoding
+
+
+def _perfect_rows(tags):
+    rows = np.full((len(tags), len(TAGS)), -30.0)
+    for j, t in enumerate(tags):
+        rows[j, t if t != IGNORE else 0] = 0.0
+    return rows
+
+
+def test_windows_cover_long_text_with_overlap_and_round_trip(tokenizer):
+    text = "根据遂府办发〔2023〕12号,印发《东湖县行政规范性文件管理办法》,2023年审查文件15件,合格率100%。" * 4
+    spans = [(e.start, e.end, e.type) for e in extract(text)]
+    assert {t for *_, t in spans} == {"DOCNO", "LAW", "DATE", "METRIC"}
+    enc = encode_windows(tokenizer, [text], max_length=24, stride=6)
+    n = len(enc["input_ids"])
+    assert n > 4 and all(len(x) <= 24 for x in enc["input_ids"])
+    toks = [window_tokens(enc, i) for i in range(n)]
+    # consecutive windows share `stride` tokens; together they cover every character but none twice in order
+    for a, b in zip(toks, toks[1:]):
+        assert [t[1] for t in a[-6:]] == [t[1] for t in b[:6]]
+    covered = sorted({t[1] for w in toks for t in w})
+    assert covered == [i for i, c in enumerate(text) if not c.isspace()]
+    # one character per token: the vocabulary is character-level (digits as ## pieces)
+    assert all(b - a == 1 for w in toks for _, a, b in w)
+    wins = [(toks[i], _perfect_rows(align_tags(toks[i], len(enc["input_ids"][i]), spans))) for i in range(n)]
+    offsets, logp = merge_windows(wins)
+    assert tags_to_spans(offsets, viterbi_bio(logp)) == spans
+
+
+def test_align_tags_bio_special_tokens_and_ignore(tokenizer):
+    text = "印发《办法》2023年"
+    enc = encode_windows(tokenizer, [text], 64, 0)
+    toks = window_tokens(enc, 0)
+    tags = align_tags(toks, len(enc["input_ids"][0]), [(3, 5, "LAW")], ignore=[(6, 10)])
+    assert tags[0] == IGNORE and tags[-1] == IGNORE  # [CLS], [SEP]
+    by_char = {a: TAGS[t] if t != IGNORE else None for (j, a, _), t in zip(toks, [tags[j] for j, _, _ in toks])}
+    assert by_char[3] == "B-LAW" and by_char[4] == "I-LAW" and by_char[2] == "O" and by_char[5] == "O"
+    assert all(by_char[i] is None for i in range(6, 10)) and by_char[10] == "O"  # uncertain: no loss
+
+
+def test_merge_prefers_the_window_with_more_context():
+    left = ([(0, 0, 1), (1, 1, 2), (2, 2, 3)], np.array([[0.0] * 9, [1.0] * 9, [2.0] * 9]))
+    right = ([(0, 1, 2), (1, 2, 3), (2, 3, 4)], np.array([[5.0] * 9, [6.0] * 9, [7.0] * 9]))
+    offsets, rows = merge_windows([left, right])
+    assert offsets == [(0, 1), (1, 2), (2, 3), (3, 4)]
+    # char 1 is in the middle of `left` (context 1) and at the edge of `right` (context 0)
+    assert rows[1][0] == 1.0 and rows[2][0] == 6.0
+
+
+def test_viterbi_never_starts_inside_or_switches_type():
+    k = {t: i for i, t in enumerate(TAGS)}
+    lp = np.full((3, len(TAGS)), -10.0)
+    lp[0, k["I-LAW"]] = 0.0  # most probable alone, but I cannot start
+    lp[0, k["B-LAW"]] = -1.0
+    lp[1, k["I-DATE"]] = 0.0  # I-DATE after a LAW is not allowed
+    lp[1, k["I-LAW"]] = -2.0
+    lp[2, k["O"]] = 0.0
+    assert [TAGS[i] for i in viterbi_bio(lp)] == ["B-LAW", "I-LAW", "O"]
+    # stray I tags (e.g. from argmax) still make spans
+    assert tags_to_spans([(0, 1), (1, 2), (3, 4)], [k["I-DATE"], k["I-DATE"], k["B-METRIC"]]) == [(0, 2, "DATE"), (3, 4, "METRIC")]
+    assert tags_to_spans([], []) == []
+
+
+# --------------------------------------------------------------------------- combination
+
+
+def E(a, b, t, src="rules"):
+    return Entity(a, b, t, "x" * (b - a), source=src)
+
+
+def test_combination_policies():
+    rules = [E(0, 4, "DATE"), E(10, 14, "LAW"), E(20, 24, "METRIC")]
+    model = [E(0, 12, "LAW", "model"), E(30, 33, "DOCNO", "model"), E(20, 23, "METRIC", "model"), E(40, 42, "DATE", "model")]
+
+    def spans(pol):
+        return [(e.start, e.end, e.type, e.source) for e in combine(rules, model, pol)]
+
+    assert spans({}) == [(0, 4, "DATE", "rules"), (10, 14, "LAW", "rules"), (20, 24, "METRIC", "rules")]
+    # add: model spans only where no rule span is
+    assert spans({"LAW": "add", "DOCNO": "add", "METRIC": "add", "DATE": "add"}) == [
+        (0, 4, "DATE", "rules"), (10, 14, "LAW", "rules"), (20, 24, "METRIC", "rules"), (30, 33, "DOCNO", "model"),
+        (40, 42, "DATE", "model")]
+    # prefer: model LAW boundaries replace the overlapping rule spans of any type
+    assert spans({"LAW": "prefer", "METRIC": "rules"}) == [(0, 12, "LAW", "model"), (20, 24, "METRIC", "rules")]
+    # model: rule spans of the type dropped
+    assert spans({"METRIC": "model"}) == [(0, 4, "DATE", "rules"), (10, 14, "LAW", "rules"), (20, 23, "METRIC", "model")]
+    with pytest.raises(ValueError, match="unknown combination policy"):
+        combine(rules, model, {"LAW": "both"})
+
+
+def test_choose_policy_keeps_rules_unless_a_type_gains():
+    from types import SimpleNamespace
+
+    from nlp.training.ner import choose_policy
+
+    text = "乐山市城市管理条例与《行政复议法》"
+    gold = SimpleNamespace(text=text, entities=[{"start": 0, "end": 9, "type": "LAW"}, {"start": 11, "end": 16, "type": "LAW"}])
+    paras = [(0, 0, gold)]
+    rules = [extract(text)]
+    assert [(e.start, e.end) for e in rules[0]] == [(11, 16)]
+    good = [[E(0, 9, "LAW", "model")]]
+    pol, s = choose_policy(paras, rules, good)
+    assert pol["LAW"] in ("add", "prefer") and s["LAW"] == 1.0 and pol["DATE"] == "rules"
+    bad = [[E(0, 3, "LAW", "model"), E(11, 13, "LAW", "model")]]
+    pol, _ = choose_policy(paras, rules, bad)
+    assert pol == {"LAW": "rules", "DOCNO": "rules", "METRIC": "rules", "DATE": "rules"}
+
+
+# --------------------------------------------------------------------------- silver noise care
+
+
+def test_uncertain_ranges_and_bracket_dropout():
+    from nlp.training.ner import NerExample, drop_brackets, uncertain_ranges
+
+    text = "印发乐山市城市管理条例,入选2023全国典型案例,见开州府办发〔202526号,依据《行政复议法》。"
+    spans = [(e.start, e.end, e.type) for e in extract(text)]
+    got = [text[a:b] for a, b in uncertain_ranges(text, spans)]
+    assert any("乐山市城市管理条例" in g for g in got)
+    assert "2023" in got
+    assert any("〔202526号" in g for g in got)
+    assert not any("行政复议法" in g for g in got)  # a silver span is trusted
+    ex = NerExample("reports", "d|0", text, spans, [], 1.0, 0.05)
+    out = drop_brackets(ex, 1.0, random.Random(0))
+    assert "《" not in out.text and "》" not in out.text
+    assert [out.text[a:b] for a, b, t in out.spans if t == "LAW"] == ["行政复议法"]
+    assert drop_brackets(ex, 0.0, random.Random(0)) is ex
+
+
+# --------------------------------------------------------------------------- hand-labelled entities
+
+
+def _hand_labels(doc_id="toy-1"):
+    doc = build_document(TOY_REPORT, doc_id)
+    labels = {}
+    for pi, p in enumerate(doc.paragraphs):
+        labels[f"{doc_id}|{pi}"] = [(e.type, e.text, p.text[:e.start].count(e.text) + 1) for e in extract(p.text)]
+    return doc, labels
+
+
+def test_hand_entities_round_trip_without_text(data_dir, tmp_path):
+    from nlp.training.hand_entities import load_hand_entities, read_entity_tsv, standoff_entities
+
+    doc, labels = _hand_labels()
+    lines = []
+    for key, items in labels.items():
+        lines += [f"{key}\t{t}\t{s}\t{n}" for t, s, n in items] or [f"{key}\t-\t-\t0"]
+    tsv = tmp_path / "ents.tsv"
+    tsv.write_text("\n".join(lines), encoding="utf-8")
+    assert read_entity_tsv(tsv) == labels
+    recs = standoff_entities(labels, data_dir)
+    assert all(set(r) == {"source", "doc", "para", "start", "end", "type", "sha1"} for r in recs)
+    empty = [r for r in recs if r["type"] is None]
+    assert empty and len(empty) == sum(1 for v in labels.values() if not v)
+    path = tmp_path / "hand.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in recs), encoding="utf-8")
+    assert "东湖" not in path.read_text(encoding="utf-8")  # no text stored
+    h = load_hand_entities(path, data_dir)
+    assert not h.mismatched and len(h.paragraphs) == len(doc.paragraphs)
+    for p in h.paragraphs:
+        assert p.spans == [(e.start, e.end, e.type) for e in extract(p.text)]
+
+
+def test_hand_entities_drift_dev_and_overlap_are_caught(data_dir, tmp_path):
+    from nlp.training.hand_entities import load_hand_entities, standoff_entities
+
+    _, labels = _hand_labels()
+    key = next(k for k, v in labels.items() if len(v) >= 2)
+    recs = standoff_entities({key: labels[key]}, data_dir)
+    path = tmp_path / "hand.jsonl"
+    drift = [dict(recs[0], sha1="0123456789")] + recs[1:]
+    path.write_text("\n".join(json.dumps(r) for r in drift), encoding="utf-8")
+    h = load_hand_entities(path, data_dir)
+    assert h.paragraphs == [] and len(h.mismatched) == len(recs)  # the whole paragraph is left out
+    overlap = recs + [dict(recs[0], end=recs[1]["end"], sha1=None)]
+    from nlp.training.hand import fingerprint
+
+    text = build_document(TOY_REPORT, "toy-1").paragraphs[recs[0]["para"]].text
+    overlap[-1]["sha1"] = fingerprint(text[overlap[-1]["start"]:overlap[-1]["end"]])
+    path.write_text("\n".join(json.dumps(r) for r in overlap), encoding="utf-8")
+    with pytest.raises(ValueError, match="overlap"):
+        load_hand_entities(path, data_dir)
+    path.write_text(json.dumps(dict(recs[0], doc="toy-dev")), encoding="utf-8")
+    with pytest.raises(ValueError, match="split: train"):
+        load_hand_entities(path, data_dir)
+    with pytest.raises(ValueError, match="fewer than"):
+        standoff_entities({key: [("LAW", "不在文中", 1)]}, data_dir)
+
+
+def test_shipped_hand_entities_join():
+    from conftest import shared_data_or_skip
+    from nlp.training.hand_entities import load_hand_entities
+
+    data = shared_data_or_skip()
+    path = ROOT / "eval" / "hand" / "train_entities.jsonl"
+    if not path.exists():
+        pytest.skip("no hand-labelled entities in eval/hand yet")
+    h = load_hand_entities(path, data)
+    assert not h.mismatched and len(h.paragraphs) >= 400
+
+
+# --------------------------------------------------------------------------- end to end
+
+
+def test_train_eval_compare_annotate_with_tiny_bert(tiny_bert, data_dir, tmp_path):
+    import time
+
+    from nlp.ner import NerSettings
+    from nlp.training.hand_entities import standoff_entities
+
+    t0 = time.time()
+    _, labels = _hand_labels()
+    hand = tmp_path / "hand.jsonl"
+    hand.write_text("\n".join(json.dumps(r) for r in standoff_entities(labels, data_dir)), encoding="utf-8")
+    out = tmp_path / "ner"
+    seed_gold = ROOT / "eval" / "gold" / "seed.jsonl"
+    r = run("train", "ner", "--base", str(tiny_bert), "--output", str(out), "--reports", str(data_dir / "reports.jsonl"),
+            "--dev", str(seed_gold), "--hand", str(hand), "--epochs", "2", "--batch-size", "8", "--corpus-lines", "6",
+            "--max-length", "32", "--stride", "8", "--lr", "1e-3", "--threads", "1")
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "trained on" in r.stderr and "dev strict micro-F1 rules" in r.stderr
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["model_type"] == "bert" and cfg["architectures"] == ["BertForTokenClassification"]
+    assert [cfg["id2label"][str(i)] for i in range(len(TAGS))] == list(TAGS)
+    assert (out / "model.safetensors").exists() and not list(out.glob("*.bin")) and not (out / ".best").exists()
+    settings = NerSettings.load(out)
+    assert settings.max_length == 32 and settings.stride == 8 and set(settings.combine) == {"LAW", "DOCNO", "METRIC", "DATE"}
+    summary = json.loads((out / "training_summary.json").read_text())
+    assert summary["data"]["hand_paragraphs"] == len(labels) and summary["data"]["corpus_lines"] == {"laws.txt.gz": 6}
+    assert summary["data"]["report_paragraphs_silver"] == 3 * len(labels)  # split: train only, hand replaces silver
+    # the combination never loses to the rules on dev, per type
+    dev = summary["dev"]
+    for t in ("LAW", "DOCNO", "METRIC", "DATE"):
+        assert dev["model+rules"]["per_type"][t]["f1"] >= dev["rules"]["per_type"][t]["f1"]
+    card = (out / "README.md").read_text(encoding="utf-8")
+    assert f"--hand {hand}" in card and "--max-length 32" in card and "| model+rules |" in card
+
+    runs = {}
+    for name, extra in [("rules", ["--entities", "rules"]), ("model", ["--ner", str(out), "--entities", "model"]),
+                        ("combined", ["--ner", str(out)])]:
+        runs[name] = tmp_path / f"{name}.json"
+        r = run("eval", str(seed_gold), "--labeller", "headings", "--json", str(runs[name]), "--bootstrap", "0", *extra)
+        assert r.returncode == 0, r.stderr[-2000:]
+    m = {k: json.loads(v.read_text()) for k, v in runs.items()}
+    assert m["rules"]["entities_system"] == "rules" and m["model"]["entities_system"] == "ner"
+    assert m["combined"]["entities_system"] == "ner+rules"
+    assert m["combined"]["entities"]["strict"]["micro_f1"] >= m["rules"]["entities"]["strict"]["micro_f1"]
+    r = run("eval", "--compare", str(runs["rules"]), str(runs["model"]), str(runs["combined"]), "--bootstrap", "20",
+            "--md", str(tmp_path / "cmp.md"))
+    assert r.returncode == 0, r.stderr[-2000:]
+    md = (tmp_path / "cmp.md").read_text(encoding="utf-8")
+    for row in ("LAW strict F1", "DOCNO strict F1", "METRIC strict F1", "DATE strict F1", "METRIC target accuracy"):
+        assert row in md
+    assert "headings + rules" in md and "headings + ner+rules" in md
+
+    r = run("annotate", str(ROOT / "examples" / "suining-2023.txt"), "--labeller", "headings", "--ner", str(out),
+            "-o", str(tmp_path / "a.jsonl"))
+    assert r.returncode == 0, r.stderr[-2000:]
+    rec = json.loads((tmp_path / "a.jsonl").read_text(encoding="utf-8"))
+    assert rec["meta"]["entities"] == "ner+rules"
+    ents = rec["entities"]
+    assert all(rec["text"][e["start"]:e["end"]] == e["text"] for e in ents)
+    assert all("indicator" in e for e in ents if e["type"] == "METRIC")
+    spans = sorted((e["start"], e["end"]) for e in ents)
+    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))  # never overlapping
+    assert time.time() - t0 < 120
+
+
+def test_bad_entity_options_are_one_line_errors(tiny_bert, tmp_path):
+    gold = str(ROOT / "eval" / "gold" / "seed.jsonl")
+    for args, msg in [(["--entities", "both"], "unknown entities"),
+                      (["--ner", str(tmp_path)], "not a model directory"),
+                      (["--ner", str(tiny_bert)], "not the BIO entity tags"),
+                      (["--entities", "model"], "needs --ner")]:
+        r = run("eval", gold, "--labeller", "headings", "--bootstrap", "0", *args)
+        assert r.returncode != 0, args
+        errs = [ln for ln in r.stderr.splitlines() if ln.startswith("error:")]
+        assert errs and msg in errs[0] and "Traceback" not in r.stderr, r.stderr[-1500:]
+    r = run("annotate", str(ROOT / "examples" / "suining-2023.txt"), "--labeller", "headings", "--ner", str(tmp_path),
+            "-o", str(tmp_path / "a.jsonl"))
+    assert r.returncode != 0 and "not a model directory" in r.stderr and "Traceback" not in r.stderr
+    r = run("train", "ner", "--base", str(tiny_bert), "--output", str(tmp_path / "x"), "--reports", str(tmp_path / "none.jsonl"))
+    assert r.returncode != 0 and "no such file" in r.stderr
