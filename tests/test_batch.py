@@ -277,3 +277,10 @@ def test_onnx_export_gives_the_labels_of_pytorch(tiny_cls, tmp_path):
     assert all(s["label"] in LABELS for rec in recs for s in rec["sentences"])
     r = nlp("annotate", d, "-o", out, "--model", tiny_cls, "--backend", "onnx")
     assert r.returncode != 0 and "nlp export onnx" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc malloc_trim is Linux-only")
+def test_release_free_memory_calls_malloc_trim_on_linux():
+    from nlp.annotate import release_free_memory
+
+    assert release_free_memory() is True
