@@ -577,12 +577,15 @@ def train_ner_cmd(
     corpus_lines: int = typer.Option(3000, "--corpus-lines", help="corpus lines sampled for silver spans (0: reports only)"),
     epochs: int = typer.Option(3, "--epochs"),
     batch_size: int = typer.Option(16, "--batch-size"),
-    lr: float = typer.Option(2e-4, "--lr"),
+    lr: float = typer.Option(5e-4, "--lr"),
     max_length: int = typer.Option(128, "--max-length", help="tokens per window"),
     stride: int = typer.Option(32, "--stride", help="tokens shared by consecutive windows"),
     label_smoothing: float = typer.Option(0.05, "--label-smoothing", help="label smoothing on silver tokens"),
     bracket_dropout: float = typer.Option(0.2, "--bracket-dropout", help="share of silver 《LAW》 titles trained without brackets"),
     max_windows: Optional[int] = typer.Option(None, "--max-windows", help="use at most this many training windows"),
+    layers: Optional[int] = typer.Option(None, "--layers", help="keep only the first N encoder layers (default: all)"),
+    position_init: str = typer.Option("auto", "--position-init", help="auto | local | keep: local attention (neighbour "
+                                      "heads, sinusoidal positions) when the encoder's positions are still random (auto)"),
     threads: Optional[int] = typer.Option(None, "--threads", help="torch threads (default: all cores)"),
     seed: int = typer.Option(0, "--seed"),
 ) -> None:
@@ -601,11 +604,13 @@ def train_ner_cmd(
         _fail("--epochs and --batch-size must be ≥ 1, --corpus-lines ≥ 0, --bracket-dropout in [0, 1], --label-smoothing in [0, 1)")
     if max_length < 8 or not 0 <= stride < max_length - 2:
         _fail("--max-length must be ≥ 8 and 0 ≤ --stride < --max-length − 2")
+    if (layers is not None and layers < 1) or position_init not in ("auto", "local", "keep"):
+        _fail("--layers must be ≥ 1 and --position-init one of auto, local, keep")
     cfg = NerTrainConfig(base=base, output=str(output), reports=str(reports), corpus=str(corpus) if corpus else None,
                          dev_gold=str(dev) if dev else None, hand_labels=[str(h) for h in hand or []], hand_weight=hand_weight,
                          corpus_lines=corpus_lines, max_length=max_length, stride=stride, epochs=epochs, batch_size=batch_size,
                          lr=lr, label_smoothing=label_smoothing, bracket_dropout=bracket_dropout, max_windows=max_windows,
-                         threads=threads, seed=seed)
+                         layers=layers, position_init=position_init, threads=threads, seed=seed)
     try:
         s = train_ner(cfg)
     except OSError as e:

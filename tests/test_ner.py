@@ -192,6 +192,31 @@ def test_uncertain_ranges_and_bracket_dropout():
     assert drop_brackets(ex, 0.0, random.Random(0)) is ex
 
 
+def test_local_attention_init_only_when_positions_are_unstructured(tiny_bert):
+    import torch
+    from transformers import AutoModelForTokenClassification
+
+    from nlp.training.ner import local_attention_init, position_structure
+
+    m = AutoModelForTokenClassification.from_pretrained(str(tiny_bert), num_labels=len(TAGS), num_hidden_layers=1,
+                                                        attn_implementation="eager")
+    assert m.config.num_hidden_layers == 1
+    pos = m.bert.embeddings.position_embeddings.weight
+    assert position_structure(pos.detach()) < 0.1  # random, like an encoder pretrained for a few steps
+    assert not local_attention_init(m, "keep")
+    assert local_attention_init(m, "auto")
+    assert position_structure(pos.detach()) > 0.3
+    m.eval()
+    with torch.no_grad():
+        att = m.bert(input_ids=torch.randint(5, 30, (1, 40)), output_attentions=True).attentions[0][0]
+    prev = float(torch.stack([att[0, i, i - 1] for i in range(1, 40)]).mean())
+    nxt = float(torch.stack([att[1, i, i + 1] for i in range(39)]).mean())
+    assert prev > 0.5 and nxt > 0.5, (prev, nxt)  # heads 0 and 1 look at the previous and the next token
+    assert not local_attention_init(m, "auto")  # structured positions are kept
+    with pytest.raises(ValueError, match="position init"):
+        local_attention_init(m, "zeros")
+
+
 # --------------------------------------------------------------------------- hand-labelled entities
 
 
@@ -267,7 +292,8 @@ def test_shipped_hand_entities_join():
 # --------------------------------------------------------------------------- end to end
 
 
-def test_train_eval_compare_annotate_with_tiny_bert(tiny_bert, data_dir, tmp_path):
+def _train_eval_compare_annotate(tiny_bert, data_dir, tmp_path):
+    """Train through the CLI, then eval (rules, model, combined), compare and annotate with it."""
     import time
 
     from nlp.ner import NerSettings
@@ -281,7 +307,7 @@ def test_train_eval_compare_annotate_with_tiny_bert(tiny_bert, data_dir, tmp_pat
     seed_gold = ROOT / "eval" / "gold" / "seed.jsonl"
     r = run("train", "ner", "--base", str(tiny_bert), "--output", str(out), "--reports", str(data_dir / "reports.jsonl"),
             "--dev", str(seed_gold), "--hand", str(hand), "--epochs", "2", "--batch-size", "8", "--corpus-lines", "6",
-            "--max-length", "32", "--stride", "8", "--lr", "1e-3", "--threads", "1")
+            "--max-length", "32", "--stride", "8", "--lr", "1e-3", "--layers", "1", "--threads", "1")
     assert r.returncode == 0, r.stderr[-3000:]
     assert "trained on" in r.stderr and "dev strict micro-F1 rules" in r.stderr
     cfg = json.loads((out / "config.json").read_text())
@@ -293,6 +319,7 @@ def test_train_eval_compare_annotate_with_tiny_bert(tiny_bert, data_dir, tmp_pat
     summary = json.loads((out / "training_summary.json").read_text())
     assert summary["data"]["hand_paragraphs"] == len(labels) and summary["data"]["corpus_lines"] == {"laws.txt.gz": 6}
     assert summary["data"]["report_paragraphs_silver"] == 3 * len(labels)  # split: train only, hand replaces silver
+    assert summary["layers"] == 1 and summary["local_attention_init"] and cfg["num_hidden_layers"] == 1
     # the combination never loses to the rules on dev, per type
     dev = summary["dev"]
     for t in ("LAW", "DOCNO", "METRIC", "DATE"):
@@ -329,6 +356,30 @@ def test_train_eval_compare_annotate_with_tiny_bert(tiny_bert, data_dir, tmp_pat
     spans = sorted((e["start"], e["end"]) for e in ents)
     assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))  # never overlapping
     assert time.time() - t0 < 120
+    return out
+
+
+@pytest.fixture(scope="module")
+def trained_ner(tiny_bert, data_dir, tmp_path_factory):
+    return _train_eval_compare_annotate(tiny_bert, data_dir, tmp_path_factory.mktemp("e2e"))
+
+
+def test_train_eval_compare_annotate_with_tiny_bert(trained_ner):
+    assert (trained_ner / "model.safetensors").exists()  # the checks run in _train_eval_compare_annotate
+
+
+def test_default_entities_follow_the_shipped_entity_model(trained_ner, monkeypatch):
+    from nlp import pipeline
+    from nlp.pipeline import HeadingsLabeller, LabellerSpec, annotate_text
+
+    monkeypatch.setattr(pipeline, "DEFAULT_NER", None)
+    assert annotate_text(TOY_REPORT, labeller=HeadingsLabeller()).meta.get("entities") is None  # the rules
+    monkeypatch.setattr(pipeline, "MODELS_DIR", trained_ner.parent)
+    monkeypatch.setattr(pipeline, "DEFAULT_NER", trained_ner.name)
+    doc = annotate_text(TOY_REPORT, labeller=HeadingsLabeller())
+    assert doc.meta["entities"] == "ner+rules"
+    assert LabellerSpec(name="headings", entities="rules").load().entity_extractor is None
+    assert LabellerSpec(name="headings", entities="model").load().entity_extractor.name == "ner"
 
 
 def test_bad_entity_options_are_one_line_errors(tiny_bert, tmp_path):
