@@ -6,7 +6,7 @@ NLP=${NLP:-.venv/bin/nlp}
 GOLD=${GOLD:-../shared/data/gold/dev.jsonl}
 OUT=${OUT:-eval/reports}
 mkdir -p "$OUT"
-"$NLP" eval "$GOLD" --model models/classifier-mini --json "$OUT/bert.json" --md "$OUT/bert.md" --bootstrap 1000 > /dev/null
+"$NLP" eval "$GOLD" --model models/classifier-small --json "$OUT/bert.json" --md "$OUT/bert.md" --bootstrap 1000 > /dev/null
 for lab in headings rules tfidf; do
   "$NLP" eval "$GOLD" --labeller "$lab" --json "$OUT/$lab.json" --md "$OUT/$lab.md" --bootstrap 1000 > /dev/null
 done

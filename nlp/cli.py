@@ -565,6 +565,38 @@ def train_classify(
                   f"dev macro-F1 {s['best_dev_macro_f1_context']} → {output}")
 
 
+@train_app.command("decoding")
+def train_decoding(
+    model: Path = typer.Option(..., "--model", help="fine-tuned sentence classifier directory"),
+    dev: Optional[Path] = typer.Option(None, "--dev", help="gold JSONL to choose on (default: ../shared/data/gold/dev.jsonl)"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="show the scores, do not write decoding.json"),
+    top: int = typer.Option(8, "--top", help="rows of the score table to show"),
+) -> None:
+    """Choose the document-aware decoding (heading prior, order-aware Viterbi) of a classifier on dev
+    and write it to MODEL/decoding.json."""
+    from .training.decoding import tune_decoding
+
+    dev = _shared_default(dev, "gold/dev.jsonl", "--dev")
+    if not (model / "config.json").exists():
+        _fail(f"{model}: not a model directory (no config.json)")
+    try:
+        best, trials = tune_decoding(model, dev, write=not dry_run)
+    except OSError as e:
+        _fail(str(e).splitlines()[0])
+    table = Table(title=f"decoding of {model} on {dev} (sentence macro-F1 in context)")
+    labels = list(trials[0].per_label) if trials else []
+    for col in ["heading weight", "viterbi", "backward penalty", "macro-F1"] + labels:
+        table.add_column(col, justify="right")
+    for t in trials[:top]:
+        c = t.config
+        table.add_row(f"{c.heading_weight:g}", "yes" if c.use_viterbi else "no", f"{c.backward_penalty:g}" if c.use_viterbi else "-",
+                      f"{t.macro_f1:.4f}", *(f"{t.per_label[k]:.3f}" for k in labels))
+    Console(stderr=True).print(table)
+    from dataclasses import asdict
+
+    err.print(("best (not written): " if dry_run else f"wrote {model / 'decoding.json'}: ") + json.dumps(asdict(best)))
+
+
 @train_app.command("ner")
 def train_ner_cmd(
     output: Path = typer.Option(..., "--output", help="model directory to write"),
@@ -635,13 +667,14 @@ def pretrain(
     batch_size: int = typer.Option(64, "--batch-size"),
     lr: float = typer.Option(5e-4, "--lr"),
     max_steps: int = typer.Option(20000, "--max-steps", help="schedule length (linear decay to 0)"),
-    max_minutes: Optional[float] = typer.Option(None, "--max-minutes", help="stop (and save) after this long"),
+    max_minutes: Optional[float] = typer.Option(None, "--max-minutes", help="time budget: stop (and save) after this long; the LR decays to 0 by then"),
     stop_step: Optional[int] = typer.Option(None, "--stop-step", help="stop (and save) at this step; the schedule still runs to --max-steps"),
     warmup_steps: int = typer.Option(500, "--warmup-steps"),
     masking: str = typer.Option("char", "--masking", help="char | wwm (whole words from jieba)"),
     vocab_size: int = typer.Option(12000, "--vocab-size"),
     save_every: int = typer.Option(500, "--save-every"),
     seed: int = typer.Option(0, "--seed"),
+    workers: int = typer.Option(0, "--workers", help="data-loader processes for tokenising/packing (0: none; use several on a GPU)"),
 ) -> None:
     """Masked-LM pretraining of a character-level Chinese BERT on the corpus."""
     from .training.pretrain import CONFIGS, PretrainConfig, pretrain as run
@@ -653,7 +686,8 @@ def pretrain(
         _fail("--masking must be char or wwm")
     cfg = PretrainConfig(corpus=str(corpus), output=str(output), config=config, seq_len=seq_len, batch_size=batch_size,
                          lr=lr, max_steps=max_steps, max_minutes=max_minutes, stop_step=stop_step, warmup_steps=warmup_steps,
-                         masking=masking, vocab_size=vocab_size, save_every=save_every, seed=seed)
+                         masking=masking, vocab_size=vocab_size, save_every=save_every, seed=seed,
+                         workers=workers)
     try:
         s = run(cfg)
     except FileNotFoundError as e:

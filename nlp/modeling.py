@@ -117,7 +117,7 @@ class BertSentenceLabeller:
         local = Path(src).exists()
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(src, local_files_only=local)
-            self.model = AutoModelForSequenceClassification.from_pretrained(src, local_files_only=local)
+            self.model = AutoModelForSequenceClassification.from_pretrained(src, local_files_only=local, dtype=torch.float32)
         except OSError as e:
             where = "local directory" if local else "hub id (no local directory of that name; is the hub reachable?)"
             raise OSError(f"cannot load a sentence classifier from {src!r} as a {where}: {str(e).splitlines()[0]}") from None

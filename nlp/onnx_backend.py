@@ -144,7 +144,7 @@ def export_onnx(model_dir: str | Path, output: str | Path, int8: bool = False, o
     try:
         tok = AutoTokenizer.from_pretrained(str(src), local_files_only=True)
         model = AutoModelForSequenceClassification.from_pretrained(str(src), local_files_only=True,
-                                                                   attn_implementation="eager")
+                                                                   attn_implementation="eager", dtype=torch.float32)
     except (OSError, ValueError) as e:
         raise OSError(f"cannot load a sentence classifier from {src}: {str(e).splitlines()[0]}") from None
     labels = sorted(model.config.id2label.values())

@@ -142,11 +142,16 @@ class LabellerSpec:
         return lab
 
 
-DEFAULT_MODEL = "classifier-mini"
+DEFAULT_MODEL = "classifier-small"
+
+
+# the shipped pretrained encoder (sentence embeddings for summaries when a classifier's own
+# pretrained base is not at hand: classifier-small's GPU-pretrained encoder is not shipped)
+DEFAULT_ENCODER = "encoder-mini"
 
 
 def default_model_dir() -> Path:
-    """The shipped default sentence classifier (``models/classifier-mini``)."""
+    """The shipped default sentence classifier (``models/classifier-small``)."""
     return MODELS_DIR / DEFAULT_MODEL
 
 

@@ -89,6 +89,7 @@ class BertEncoder:
     def load(cls, path: str | Path) -> "BertEncoder":
         """The encoder of a BERT directory or hub id (heads, e.g. an MLM or classification
         head, are left out)."""
+        import torch
         from transformers import AutoModel, AutoTokenizer
         from transformers.utils import logging as hf_logging
 
@@ -98,7 +99,7 @@ class BertEncoder:
         hf_logging.set_verbosity_error()  # the unused head weights are expected, not news
         try:
             tok = AutoTokenizer.from_pretrained(src, local_files_only=local)
-            model = AutoModel.from_pretrained(src, local_files_only=local)
+            model = AutoModel.from_pretrained(src, local_files_only=local, dtype=torch.float32)
         finally:
             hf_logging.set_verbosity(level)
         model.eval()
@@ -180,8 +181,8 @@ def load_encoder(model: str | Path | None = None, labeller: Any = None, use_base
 
     ``model`` (a directory or hub id) when given is used as is. Otherwise the classifier is
     the labeller's model (or the shipped default when the labeller has no BERT), and with
-    ``use_base`` its pretrained base encoder (``base_encoder_dir``: ``models/encoder-mini``
-    for the shipped classifier) is preferred: fine-tuning pulls a part's sentences together
+    ``use_base`` its pretrained base encoder (``base_encoder_dir``), or else the shipped
+    pretrained encoder ``models/encoder-mini``, is preferred: fine-tuning pulls a part's sentences together
     (on the sample, mean centred cosine within a part 0.18 against −0.16 across parts, vs 0.06
     / −0.07 for the base encoder), so the classifier's space mostly measures how typical a
     sentence is of its label, the base encoder's what it is about. Without either, the
@@ -196,6 +197,11 @@ def load_encoder(model: str | Path | None = None, labeller: Any = None, use_base
 
         model_dir = default_model_dir() if (default_model_dir() / "config.json").exists() else None
     base = base_encoder_dir(model_dir) if use_base else None
+    if base is None and use_base:
+        from .pipeline import DEFAULT_ENCODER, MODELS_DIR
+
+        shipped = MODELS_DIR / DEFAULT_ENCODER
+        base = shipped if (shipped / "config.json").exists() else None
     if base is not None:
         return BertEncoder.load(base)
     if own is not None:

@@ -70,3 +70,20 @@ def render_in_chromium(html_path: Path, tmp_path: Path) -> str:
     assert max(hist) / sum(hist) < 0.97, "screenshot is (nearly) blank"
     assert sum(1 for h in hist if h) > 20
     return dom
+
+
+def save_tiny_bert(d: Path, chars) -> Path:
+    """A tiny random BERT (2 layers, hidden 32) with a character vocabulary of ``chars``,
+    saved as a normal HF directory (the transformers-tests way: no downloads, seconds to train)."""
+    import torch
+    from transformers import BertConfig, BertForMaskedLM, BertTokenizerFast
+
+    torch.manual_seed(0)
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + [str(i) for i in range(10)] + [f"##{i}" for i in range(10)] + \
+        [c for c in chars if not c.isdigit()]
+    tok = BertTokenizerFast(vocab={t: i for i, t in enumerate(vocab)})
+    tok.save_pretrained(str(d))
+    cfg = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                     intermediate_size=37, max_position_embeddings=256)
+    BertForMaskedLM(cfg).save_pretrained(str(d))
+    return d

@@ -11,26 +11,14 @@ import pytest
 from nlp.modeling import viterbi
 from nlp.schema import LABELS
 
-from conftest import ROOT, TOY_REPORT
+from conftest import ROOT, TOY_REPORT, save_tiny_bert
 
 CHARS = sorted(set(TOY_REPORT) - set("\n "))
 
 
 @pytest.fixture(scope="module")
 def tiny_bert(tmp_path_factory):
-    from transformers import BertConfig, BertForMaskedLM, BertTokenizerFast
-    import torch
-
-    torch.manual_seed(0)
-    d = tmp_path_factory.mktemp("tiny-bert")
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + [str(i) for i in range(10)] + [f"##{i}" for i in range(10)] + \
-        [c for c in CHARS if not c.isdigit()]
-    tok = BertTokenizerFast(vocab={t: i for i, t in enumerate(vocab)})
-    tok.save_pretrained(str(d))
-    cfg = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                     intermediate_size=37, max_position_embeddings=256)
-    BertForMaskedLM(cfg).save_pretrained(str(d))
-    return d
+    return save_tiny_bert(tmp_path_factory.mktemp("tiny-bert"), CHARS)
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +52,14 @@ def test_finetune_eval_annotate_with_tiny_bert(tiny_bert, toy_reports, tmp_path)
     assert r.returncode == 0, r.stderr[-2000:]
     m = json.loads((tmp_path / "m.json").read_text())
     assert m["model"].startswith("model:") and "sentence_alone" in m["classification"]
+    # the decoding chosen on a gold file is written next to the model and is one of the grid's settings
+    r = run("train", "decoding", "--model", str(out), "--dev", str(ROOT / "eval" / "gold" / "seed.jsonl"))
+    assert r.returncode == 0, r.stderr[-2000:]
+    dec = json.loads((out / "decoding.json").read_text())
+    assert set(dec) == {"backward_penalty", "heading_weight", "use_viterbi"} and 0 <= dec["heading_weight"] < 1
+    assert "macro-F1" in r.stderr and "wrote" in r.stderr
+    r = run("train", "decoding", "--model", str(tmp_path / "nope"))
+    assert r.returncode != 0 and "nope" in r.stderr and "Traceback" not in r.stderr
     r = run("annotate", str(ROOT / "examples" / "suining-2023.txt"), "--model", str(out), "-o", str(tmp_path / "a.jsonl"))
     assert r.returncode == 0, r.stderr[-2000:]
     rec = json.loads((tmp_path / "a.jsonl").read_text(encoding="utf-8"))

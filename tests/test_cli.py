@@ -21,7 +21,7 @@ def test_annotate_jsonl_record(tmp_path):
     assert rec["title"] == "遂宁市人民政府关于2023年度法治政府建设情况的报告"
     for s in rec["sentences"]:
         assert rec["text"][s["start"]:s["end"]] == s["text"]
-        assert s["label"] in {"duty", "measures", "problems", "plans", "other"} and s["label_source"] == "model:classifier-mini"  # the shipped default BERT
+        assert s["label"] in {"duty", "measures", "problems", "plans", "other"} and s["label_source"] == "model:classifier-small"  # the shipped default BERT
     for e in rec["entities"]:
         assert rec["text"][e["start"]:e["end"]] == e["text"]
     labels = {s["label"] for s in rec["sentences"]}
@@ -38,7 +38,7 @@ def test_annotate_csv_one_row_per_sentence(tmp_path):
     js = tmp_path / "a.jsonl"
     run("annotate", str(SAMPLE), "-o", str(js))
     assert len(rows) == len(json.loads(js.read_text(encoding="utf-8"))["sentences"])
-    assert rows[0]["label_source"] == "model:classifier-mini"
+    assert rows[0]["label_source"] == "model:classifier-small"
 
 
 def test_single_bad_file_one_line_error_nothing_written(tmp_path):

@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import ROOT, TOY_REPORT
+from conftest import ROOT, TOY_REPORT, save_tiny_bert
 from nlp.extract import extract
 from nlp.ner import (IGNORE, TAGS, align_tags, combine, encode_windows, merge_windows, tags_to_spans, viterbi_bio,
                      window_tokens)
@@ -23,19 +23,7 @@ CHARS = sorted(set(TOY_REPORT + EXTRA) - set("\n "))
 
 @pytest.fixture(scope="module")
 def tiny_bert(tmp_path_factory):
-    from transformers import BertConfig, BertForMaskedLM, BertTokenizerFast
-    import torch
-
-    torch.manual_seed(0)
-    d = tmp_path_factory.mktemp("tiny-bert")
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + [str(i) for i in range(10)] + [f"##{i}" for i in range(10)] + \
-        [c for c in CHARS if not c.isdigit()]
-    tok = BertTokenizerFast(vocab={t: i for i, t in enumerate(vocab)})
-    tok.save_pretrained(str(d))
-    cfg = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                     intermediate_size=37, max_position_embeddings=256)
-    BertForMaskedLM(cfg).save_pretrained(str(d))
-    return d
+    return save_tiny_bert(tmp_path_factory.mktemp("tiny-bert"), CHARS)
 
 
 @pytest.fixture(scope="module")

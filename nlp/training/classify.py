@@ -113,7 +113,7 @@ def train_classifier(cfg: ClassifyConfig, progress: bool = True) -> dict:
     tokenizer = AutoTokenizer.from_pretrained(cfg.base, local_files_only=local)
     model = AutoModelForSequenceClassification.from_pretrained(
         cfg.base, num_labels=len(LABELS), id2label=dict(enumerate(LABELS)), label2id={l: i for i, l in enumerate(LABELS)},
-        local_files_only=local)
+        local_files_only=local, dtype=torch.float32)  # a half-precision checkpoint is trained in fp32 (+ bf16 autocast)
     examples = _examples(cfg)
     rng = random.Random(cfg.seed)
     rng.shuffle(examples)

@@ -95,6 +95,13 @@ class NerExample:
 
 # --------------------------------------------------------------------------- silver data
 
+
+def _open_text(path: Path):
+    import lzma
+
+    opener = gzip.open if path.suffix == ".gz" else lzma.open if path.suffix == ".xz" else open
+    return opener(path, "rt", encoding="utf-8", errors="replace")
+
 _UNCERTAIN = (
     # an unbracketed name of an issuer's rule or plan: 乐山市城市管理条例, 石柱县2025年…工作要点
     re.compile(r"[\u4e00-\u9fa5]{1,8}(?:省|市|县|区|州|盟|旗)[\u4e00-\u9fa5\d（）()—\-]{2,30}?" + LAW_SUFFIX + r"(?![\u4e00-\u9fa5])"),
@@ -150,7 +157,13 @@ def sample_corpus_lines(corpus_dir: str | Path, files: Sequence[str], n: int, se
     at least two entity cues; a quarter of each file's share goes to lines with a document
     number, the rarest type. Reservoir sampling with a fixed seed."""
     corpus_dir = Path(corpus_dir)
-    present = [f for f in files if (corpus_dir / f).exists()]
+    def resolve(name: str) -> Path | None:  # the .txt.xz recompression of a .txt.gz file counts as that file
+        for p in (corpus_dir / name, corpus_dir / name.replace(".txt.gz", ".txt.xz")):
+            if p.exists():
+                return p
+        return None
+
+    present = [f for f in files if resolve(f) is not None]
     if not present or n <= 0:
         return []
     per = n // len(present)
@@ -159,7 +172,7 @@ def sample_corpus_lines(corpus_dir: str | Path, files: Sequence[str], n: int, se
         rng = random.Random(seed * 1000 + fi)
         pools: dict[bool, list[tuple[str, int, str]]] = {True: [], False: []}  # with / without a document number
         seen = Counter()
-        with gzip.open(corpus_dir / name, "rt", encoding="utf-8", errors="replace") as f:
+        with _open_text(resolve(name)) as f:
             for lineno, line in enumerate(f):
                 line = line.strip()
                 if not 15 <= len(line) <= 1200 or len(_RICH.findall(line)) < 2:
@@ -460,7 +473,7 @@ def train_ner(cfg: NerTrainConfig, progress: bool = True) -> dict:
     extra = {"num_hidden_layers": cfg.layers} if cfg.layers else {}
     model = AutoModelForTokenClassification.from_pretrained(
         cfg.base, num_labels=len(TAGS), id2label=dict(enumerate(TAGS)), label2id={t: i for i, t in enumerate(TAGS)},
-        local_files_only=local, **extra)
+        local_files_only=local, dtype=torch.float32, **extra)
     positions_replaced = local_attention_init(model, cfg.position_init)
     t_data = time.time()
     examples, counts = build_examples(cfg)

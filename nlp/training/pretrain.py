@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import lzma
 import math
 import os
 import random
@@ -41,14 +42,19 @@ def _is_cjk(ch: str) -> bool:
 
 
 def corpus_files(corpus_dir: str | Path) -> list[Path]:
-    files = sorted(Path(corpus_dir).glob("*.txt.gz")) + sorted(Path(corpus_dir).glob("*.txt"))
+    d = Path(corpus_dir)
+    files = sorted(d.glob("*.txt.gz")) + sorted(d.glob("*.txt.xz")) + sorted(d.glob("*.txt"))
     if not files:
-        raise FileNotFoundError(f"{corpus_dir}: no *.txt.gz or *.txt corpus files")
+        raise FileNotFoundError(f"{corpus_dir}: no *.txt.gz, *.txt.xz or *.txt corpus files")
     return files
 
 
 def _open(f: Path):
-    return gzip.open(f, "rt", encoding="utf-8") if f.suffix == ".gz" else open(f, encoding="utf-8")
+    if f.suffix == ".gz":
+        return gzip.open(f, "rt", encoding="utf-8")
+    if f.suffix == ".xz":
+        return lzma.open(f, "rt", encoding="utf-8")
+    return open(f, encoding="utf-8")
 
 
 def build_vocab(corpus_dir: str | Path, max_size: int = 12000, min_count: int = 3,
@@ -114,7 +120,7 @@ class PretrainConfig:
     lr: float = 5e-4
     warmup_steps: int = 500
     max_steps: int = 20000
-    max_minutes: float | None = None
+    max_minutes: float | None = None  # time budget: stop here, and the LR decays to 0 by then
     stop_step: int | None = None  # stop (and save) at this step; the LR schedule still runs to max_steps
     mask_prob: float = 0.15
     masking: str = "char"  # char | wwm (whole-word masking over jieba words)
@@ -123,22 +129,31 @@ class PretrainConfig:
     vocab_size: int = 12000
     upweight: tuple[str, ...] = ("gov_work_reports", "cpc_congress_reports")
     log_every: int = 50
+    workers: int = 0  # data-loader processes that tokenise and pack (0: in the training process)
 
 
-def line_stream(files: list[Path], seed: int, upweight: tuple[str, ...] = ()) -> Iterator[str]:
-    """Endless stream of corpus lines mixing the files by size (named ones 3× more often)."""
+def line_stream(files: list[Path], seed: int, upweight: tuple[str, ...] = (), shard: int = 0,
+                num_shards: int = 1) -> Iterator[str]:
+    """Endless stream of corpus lines mixing the files by size (named ones 3× more often).
+    With ``num_shards`` > 1 only every ``num_shards``-th line of each file (from ``shard``)
+    is read, so parallel data-loader workers see disjoint parts of the corpus."""
     rng = random.Random(seed)
     weights = [f.stat().st_size * (3 if any(u in f.name for u in upweight) else 1) for f in files]
     handles: dict[int, object] = {}
+    lineno: dict[int, int] = {}
     while True:
         i = rng.choices(range(len(files)), weights=weights)[0]
         fh = handles.get(i)
         if fh is None:
-            fh = handles[i] = _open(files[i])
+            fh, lineno[i] = _open(files[i]), 0
+            handles[i] = fh
         line = fh.readline()
         if not line:
             fh.close()
-            handles[i] = _open(files[i])
+            handles[i], lineno[i] = _open(files[i]), 0
+            continue
+        lineno[i] += 1
+        if num_shards > 1 and (lineno[i] - 1) % num_shards != shard:
             continue
         line = line.strip()
         if len(line) >= 8:
@@ -178,6 +193,40 @@ def packed_blocks(tokenizer, lines: Iterator[str], seq_len: int, masking: str = 
             while len(buf_ids) >= body:
                 yield [cls] + buf_ids[:body] + [sep], [-1] + buf_words[:body] + [-1]
                 buf_ids, buf_words = buf_ids[body:], buf_words[body:]
+
+
+class _BlockBatches(torch.utils.data.IterableDataset):
+    """Endless (input_ids, word_ids) batches of packed blocks; each data-loader worker reads
+    its own share of the corpus lines (every n-th line, its own file mix), so tokenising and
+    word segmentation run in parallel with the training steps."""
+
+    def __init__(self, tokenizer, files: list[Path], seed: int, upweight: tuple[str, ...], seq_len: int,
+                 masking: str, batch_size: int):
+        self.tokenizer, self.files, self.seed, self.upweight = tokenizer, files, seed, upweight
+        self.seq_len, self.masking, self.batch_size = seq_len, masking, batch_size
+
+    def __iter__(self):
+        info = torch.utils.data.get_worker_info()
+        wid, n = (info.id, info.num_workers) if info is not None else (0, 1)
+        lines = line_stream(self.files, self.seed * 1009 + wid, self.upweight, shard=wid, num_shards=n)
+        blocks = packed_blocks(self.tokenizer, lines, self.seq_len, self.masking)
+        while True:
+            ids, words = zip(*(next(blocks) for _ in range(self.batch_size)))
+            yield torch.tensor(ids), torch.tensor(words)
+
+
+def batch_stream(tokenizer, files: list[Path], seed: int, upweight: tuple[str, ...], seq_len: int, masking: str,
+                 batch_size: int, workers: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """Batches of packed blocks, made in the training process (``workers=0``, the exact
+    stream of earlier versions) or by ``workers`` data-loader processes."""
+    if workers <= 0:
+        blocks = packed_blocks(tokenizer, line_stream(files, seed, upweight), seq_len, masking)
+        while True:
+            ids, words = zip(*(next(blocks) for _ in range(batch_size)))
+            yield torch.tensor(ids), torch.tensor(words)
+    ds = _BlockBatches(tokenizer, files, seed, upweight, seq_len, masking, batch_size)
+    yield from torch.utils.data.DataLoader(ds, batch_size=None, num_workers=workers, prefetch_factor=4,
+                                           pin_memory=torch.cuda.is_available())
 
 
 def mask_batch(input_ids: torch.Tensor, word_ids: torch.Tensor, tokenizer, mask_prob: float,
@@ -228,19 +277,29 @@ def pretrain(cfg: PretrainConfig, progress: bool = True) -> dict:
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     resume = (ckpt_dir / "state.pt").exists()
     if resume:
-        model = BertForMaskedLM.from_pretrained(str(ckpt_dir))
+        model = BertForMaskedLM.from_pretrained(str(ckpt_dir), dtype=torch.float32)
     else:
         model = BertForMaskedLM(model_config(cfg.config, len(tok)))
     model.to(device)
     decay = [p for n, p in model.named_parameters() if p.ndim >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.ndim < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}],
-                            lr=cfg.lr, betas=(0.9, 0.98), eps=1e-6)
+                            lr=cfg.lr, betas=(0.9, 0.98), eps=1e-6, fused=device.type == "cuda")
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
+
+    budget_s = cfg.max_minutes * 60 if cfg.max_minutes else None
+    clock = {"t0": time.time()}
 
     def lr_at(step: int) -> float:
+        """Linear warmup, then linear decay to 0 at ``max_steps`` or, with a time budget,
+        at whichever comes first (so a budgeted run still ends with a fully decayed LR)."""
         if step < cfg.warmup_steps:
             return (step + 1) / cfg.warmup_steps
-        return max(0.0, (cfg.max_steps - step) / max(1, cfg.max_steps - cfg.warmup_steps))
+        left = (cfg.max_steps - step) / max(1, cfg.max_steps - cfg.warmup_steps)
+        if budget_s:
+            left = min(left, 1.0 - (time.time() - clock["t0"]) / budget_s)
+        return max(0.0, left)
 
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_at)
     step, tokens_seen, history = 0, 0, []
@@ -254,11 +313,12 @@ def pretrain(cfg: PretrainConfig, progress: bool = True) -> dict:
         step, tokens_seen, history = meta["step"], meta["tokens_seen"], meta["history"]
         data_seed = cfg.seed + step  # a fresh data order after resuming
     gen = torch.Generator().manual_seed(cfg.seed * 1000 + step)
-    blocks = packed_blocks(tok, line_stream(corpus_files(cfg.corpus), data_seed, cfg.upweight), cfg.seq_len, cfg.masking)
+    batches = batch_stream(tok, corpus_files(cfg.corpus), data_seed, cfg.upweight, cfg.seq_len, cfg.masking,
+                           cfg.batch_size, cfg.workers)
     use_bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
     model.train()
-    t0 = time.time()
-    deadline = t0 + cfg.max_minutes * 60 if cfg.max_minutes else None
+    t0 = clock["t0"] = time.time()
+    deadline = t0 + budget_s if budget_s else None
     bar = tqdm(total=cfg.max_steps, initial=step, desc="pretrain", disable=not progress, unit="step")
     loss_ema = None
     tok_t0, tok_start = time.time(), tokens_seen
@@ -273,11 +333,11 @@ def pretrain(cfg: PretrainConfig, progress: bool = True) -> dict:
                                                                 "history": history}))
 
     last = min(cfg.max_steps, cfg.stop_step or cfg.max_steps)
+    pending: list[torch.Tensor] = []
     while step < last and (deadline is None or time.time() < deadline):
-        ids, words = zip(*(next(blocks) for _ in range(cfg.batch_size)))
-        input_ids = torch.tensor(ids)
-        masked, labels = mask_batch(input_ids, torch.tensor(words), tok, cfg.mask_prob, gen)
-        masked, labels = masked.to(device), labels.to(device)
+        input_ids, words = next(batches)
+        masked, labels = mask_batch(input_ids, words, tok, cfg.mask_prob, gen)
+        masked, labels = masked.to(device, non_blocking=True), labels.to(device, non_blocking=True)
         with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=use_bf16):
             loss = model(input_ids=masked, attention_mask=torch.ones_like(masked), labels=labels).loss
         loss.backward()
@@ -287,8 +347,11 @@ def pretrain(cfg: PretrainConfig, progress: bool = True) -> dict:
         opt.zero_grad(set_to_none=True)
         step += 1
         tokens_seen += input_ids.numel()
-        lv = float(loss.detach())
-        loss_ema = lv if loss_ema is None else 0.98 * loss_ema + 0.02 * lv
+        pending.append(loss.detach())  # read back in groups: a float() per step would stall the GPU queue
+        if step % cfg.log_every == 0 or step >= last:
+            for lv in torch.stack(pending).float().cpu().tolist():
+                loss_ema = lv if loss_ema is None else 0.98 * loss_ema + 0.02 * lv
+            pending.clear()
         if step % cfg.log_every == 0:
             tps = (tokens_seen - tok_start) / max(1e-6, time.time() - tok_t0)
             history.append({"step": step, "loss": round(loss_ema, 4), "tokens": tokens_seen, "tokens_per_s": round(tps)})
@@ -297,6 +360,8 @@ def pretrain(cfg: PretrainConfig, progress: bool = True) -> dict:
         if step % cfg.save_every == 0:
             save()
     bar.close()
+    for lv in (torch.stack(pending).float().cpu().tolist() if pending else []):
+        loss_ema = lv if loss_ema is None else 0.98 * loss_ema + 0.02 * lv
     save()
     save(final=True)
     tok.save_pretrained(str(out))
@@ -313,7 +378,7 @@ def mlm_eval_loss(model_dir: str | Path, texts: list[str], seq_len: int = 128, s
     from transformers import BertForMaskedLM, BertTokenizerFast
 
     tok = BertTokenizerFast.from_pretrained(str(model_dir))
-    model = BertForMaskedLM.from_pretrained(str(model_dir)).eval()
+    model = BertForMaskedLM.from_pretrained(str(model_dir), dtype=torch.float32).eval()
     gen = torch.Generator().manual_seed(seed)
     blocks = packed_blocks(tok, iter(texts * 1000), seq_len, "char", chunk=min(256, len(texts)))
     losses = []

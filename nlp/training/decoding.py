@@ -1,0 +1,80 @@
+"""Choose a classifier's document-aware decoding (``decoding.json``) on a gold file.
+
+The sentence probabilities of every gold document are computed once; each decoding setting
+(heading prior weight, order-aware Viterbi on/off and its backward penalty) is then scored by
+the evaluation harness on those probabilities, and the best setting by sentence macro-F1 in
+context is written next to the model.
+
+    nlp train decoding --model models/classifier-small --dev ../shared/data/gold/dev.jsonl
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .. import evaluate as ev
+from ..modeling import BertSentenceLabeller, DecodingConfig, sentence_contexts
+
+HEADING_WEIGHTS = (0.0, 0.3, 0.5, 0.7, 0.9)
+BACKWARD_PENALTIES = (0.5, 1.0, 2.0, 4.0)
+
+
+@dataclass
+class DecodingTrial:
+    config: DecodingConfig
+    macro_f1: float
+    per_label: dict[str, float]
+
+
+class _CachedLabeller:
+    """A BertSentenceLabeller whose probabilities are computed once per document."""
+
+    def __init__(self, lab: BertSentenceLabeller):
+        self.lab, self.name = lab, lab.name
+        self.cache: dict[tuple[str, str], np.ndarray] = {}
+        self.alone: dict[tuple[str, ...], list[str]] = {}
+
+    def label(self, doc) -> None:
+        key = (doc.id, doc.text)
+        if key not in self.cache:
+            self.cache[key] = self.lab.predict_proba([s.text for s in doc.sentences], sentence_contexts(doc))
+        self.lab.decode(doc, self.cache[key])
+
+    def label_alone(self, texts: list[str]) -> list[str]:
+        key = tuple(texts)
+        if key not in self.alone:
+            self.alone[key] = self.lab.label_alone(texts)
+        return self.alone[key]
+
+
+def tune_decoding(model_dir: str | Path, gold: str | Path, write: bool = True,
+                  progress: bool = True) -> tuple[DecodingConfig, list[DecodingTrial]]:
+    """Grid-search the decoding of ``model_dir`` on ``gold``; returns the best setting and all
+    trials (best first) and, with ``write``, saves it as ``decoding.json``."""
+    lab = BertSentenceLabeller(model_dir)
+    cached = _CachedLabeller(lab)
+    docs = ev.load_gold(gold)
+    settings = [DecodingConfig(heading_weight=w, use_viterbi=False) for w in HEADING_WEIGHTS]
+    settings += [DecodingConfig(backward_penalty=b, heading_weight=w, use_viterbi=True)
+                 for w, b in itertools.product(HEADING_WEIGHTS, BACKWARD_PENALTIES)]
+    trials = []
+    it = settings
+    if progress:
+        from tqdm import tqdm
+
+        it = tqdm(settings, desc="decoding settings")
+    for cfg in it:
+        lab.decoding = cfg
+        m = ev.score(docs, ev.predict(docs, cached))["classification"]["sentence"]
+        trials.append(DecodingTrial(cfg, m["macro_f1"], {k: round(v["f1"], 4) for k, v in m["per_label"].items()}))
+    # best score first; ties go to the simpler setting (no Viterbi, lower heading weight)
+    trials.sort(key=lambda t: (-round(t.macro_f1, 6), t.config.use_viterbi, t.config.heading_weight))
+    best = trials[0].config
+    if write:
+        (Path(model_dir) / "decoding.json").write_text(json.dumps(asdict(best), indent=1), encoding="utf-8")
+    return best, trials
