@@ -66,3 +66,29 @@ def test_pretrain_resume_and_autotokenizer(corpus, tmp_path):
     enc = tok("全年办结12件。", return_tensors="pt")
     assert tok.unk_token_id not in enc["input_ids"][0].tolist()
     assert model(**enc).logits.shape[-1] == len(tok)
+
+
+def test_xz_corpus_files_and_disjoint_worker_shards(tmp_path):
+    import itertools
+    import lzma
+
+    from nlp.training.pretrain import corpus_files, line_stream
+
+    lines = [f"第{i}行法治政府建设内容" for i in range(40)]
+    with lzma.open(tmp_path / "toy.txt.xz", "wt", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+    files = corpus_files(tmp_path)
+    assert [p.name for p in files] == ["toy.txt.xz"]
+    shards = [list(itertools.islice(line_stream(files, seed=k, shard=k, num_shards=3), 40)) for k in range(3)]
+    assert all(shards)
+    assert not (set(shards[0]) & set(shards[1])) and not (set(shards[1]) & set(shards[2]))
+    assert set().union(*map(set, shards)) == set(lines)  # the shards cover the file together
+
+
+def test_pretrain_with_data_loader_workers_and_time_budget(corpus, tmp_path):
+    out = tmp_path / "enc"
+    s = pretrain(PretrainConfig(corpus=str(corpus), output=str(out), config="tiny", seq_len=32, batch_size=8,
+                                warmup_steps=2, max_steps=6, save_every=100, vocab_size=300, log_every=2, workers=2,
+                                max_minutes=5), progress=False)
+    assert s["steps"] == 6 and s["tokens_seen"] == 6 * 8 * 32 and s["config"]["workers"] == 2
+    assert (out / "model.safetensors").exists() and s["final_loss_ema"] > 0
