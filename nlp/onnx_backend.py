@@ -27,7 +27,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .modeling import BertSentenceLabeller, DecodingConfig
+from .modeling import DEFAULT_MAX_LENGTH, BertSentenceLabeller, DecodingConfig, trained_max_length
 from .schema import LABELS
 
 ONNX_FILE = "model.onnx"
@@ -84,11 +84,12 @@ class _PairTokenizer:
 class OnnxSentenceLabeller(BertSentenceLabeller):
     """Labels sentences with a classifier exported by ``export_onnx`` (ONNX Runtime)."""
 
-    def __init__(self, model: str | Path, batch_size: int = 64, max_length: int = 160, device: str | None = None,
+    def __init__(self, model: str | Path, batch_size: int = 64, max_length: int | None = None, device: str | None = None,
                  threads: int | None = None):
         import onnxruntime as ort
 
         d = Path(model)
+        max_length = max_length or trained_max_length(d) or DEFAULT_MAX_LENGTH
         if not (d / ONNX_FILE).exists():
             raise OSError(f"{d}: not an ONNX model directory (no {ONNX_FILE}); make one with `nlp export onnx`")
         cfg = json.loads((d / "config.json").read_text(encoding="utf-8"))

@@ -284,3 +284,35 @@ def test_release_free_memory_calls_malloc_trim_on_linux():
     from nlp.annotate import release_free_memory
 
     assert release_free_memory() is True
+
+
+def test_cpu_bf16_switch_and_trained_pair_length(tiny_cls, tmp_path, monkeypatch):
+    import json
+    import shutil
+
+    import torch
+
+    from nlp import annotate
+    from nlp.modeling import DEFAULT_MAX_LENGTH, BertSentenceLabeller
+
+    for value, expected in (("0", False), ("1", True)):
+        monkeypatch.setenv("GOVREPORT_CPU_BF16", value)
+        annotate.cpu_has_native_bf16.cache_clear()
+        assert annotate.cpu_has_native_bf16() is expected
+    lab = BertSentenceLabeller(tiny_cls, device="cpu")
+    with annotate.inference_context(lab):  # forced on: the forward pass runs under CPU bf16 autocast
+        assert torch.is_autocast_enabled("cpu") and torch.get_autocast_dtype("cpu") == torch.bfloat16
+        probs = lab.predict_proba(["全面推进依法行政。"], ["报告 | 一、主要举措"])
+    assert probs.shape == (1, len(lab.labels)) and abs(float(probs.sum()) - 1) < 1e-3
+    monkeypatch.setenv("GOVREPORT_CPU_BF16", "0")
+    annotate.cpu_has_native_bf16.cache_clear()
+    with annotate.inference_context(lab):
+        assert not torch.is_autocast_enabled("cpu")
+    annotate.cpu_has_native_bf16.cache_clear()
+    # the pair length: the one the model was fine-tuned with, else the default
+    assert lab.max_length == DEFAULT_MAX_LENGTH
+    d = tmp_path / "cls"
+    shutil.copytree(tiny_cls, d)
+    (d / "training_summary.json").write_text(json.dumps({"config": {"max_length": 96}}))
+    assert BertSentenceLabeller(d, device="cpu").max_length == 96
+    assert BertSentenceLabeller(d, device="cpu", max_length=64).max_length == 64
