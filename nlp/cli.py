@@ -576,9 +576,9 @@ def train_decoding(
     and write it to MODEL/decoding.json."""
     from .training.decoding import tune_decoding
 
-    dev = _shared_default(dev, "gold/dev.jsonl", "--dev")
     if not (model / "config.json").exists():
         _fail(f"{model}: not a model directory (no config.json)")
+    dev = _shared_default(dev, "gold/dev.jsonl", "--dev")
     try:
         best, trials = tune_decoding(model, dev, write=not dry_run)
     except OSError as e:
