@@ -208,7 +208,8 @@ class _BlockBatches(torch.utils.data.IterableDataset):
     def __iter__(self):
         info = torch.utils.data.get_worker_info()
         wid, n = (info.id, info.num_workers) if info is not None else (0, 1)
-        lines = line_stream(self.files, self.seed * 1009 + wid, self.upweight, shard=wid, num_shards=n)
+        # worker 0 (or the training process itself) keeps the plain seed: the stream of earlier versions
+        lines = line_stream(self.files, self.seed + 1009 * wid, self.upweight, shard=wid, num_shards=n)
         blocks = packed_blocks(self.tokenizer, lines, self.seq_len, self.masking)
         while True:
             ids, words = zip(*(next(blocks) for _ in range(self.batch_size)))
@@ -219,12 +220,10 @@ def batch_stream(tokenizer, files: list[Path], seed: int, upweight: tuple[str, .
                  batch_size: int, workers: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """Batches of packed blocks, made in the training process (``workers=0``, the exact
     stream of earlier versions) or by ``workers`` data-loader processes."""
-    if workers <= 0:
-        blocks = packed_blocks(tokenizer, line_stream(files, seed, upweight), seq_len, masking)
-        while True:
-            ids, words = zip(*(next(blocks) for _ in range(batch_size)))
-            yield torch.tensor(ids), torch.tensor(words)
     ds = _BlockBatches(tokenizer, files, seed, upweight, seq_len, masking, batch_size)
+    if workers <= 0:
+        yield from ds
+        return
     yield from torch.utils.data.DataLoader(ds, batch_size=None, num_workers=workers, prefetch_factor=4,
                                            pin_memory=torch.cuda.is_available())
 
