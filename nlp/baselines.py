@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -51,35 +52,43 @@ class RulesLabeller:
         return [rules_label(t)[0] for t in texts]
 
 
+def load_tfidf_logreg(path: Path, config_name: str) -> tuple[dict[str, Any], Any, np.ndarray, np.ndarray]:
+    """(config, fitted TfidfVectorizer, coef, intercept) from a directory holding
+    ``config_name``, ``vocab.json`` and ``model.safetensors`` (idf, coef, intercept)."""
+    from safetensors.numpy import load_file
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    cfg = json.loads((path / config_name).read_text(encoding="utf-8"))
+    vocab = json.loads((path / "vocab.json").read_text(encoding="utf-8"))
+    arrays = load_file(str(path / "model.safetensors"))
+    vec = TfidfVectorizer(analyzer="char", ngram_range=tuple(cfg["ngram_range"]), vocabulary=vocab,
+                          sublinear_tf=cfg["sublinear_tf"], lowercase=False)
+    vec.idf_ = arrays["idf"]
+    return cfg, vec, arrays["coef"], arrays["intercept"]
+
+
+def softmax_scores(vec: Any, coef: np.ndarray, intercept: np.ndarray, texts: list[str]) -> np.ndarray:
+    z = np.asarray(vec.transform(texts) @ coef.T) + intercept
+    z -= z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
 class TfidfLabeller:
     """Char n-gram TF-IDF + logistic regression, loaded from a directory written by
     ``nlp.training.tfidf.train_tfidf``."""
 
     def __init__(self, path: str | Path):
-        from safetensors.numpy import load_file
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
         p = Path(path)
         if not (p / "tfidf_config.json").exists():
             raise OSError(f"{p}: not a TF-IDF baseline directory (no tfidf_config.json); "
                           f"make one with `nlp train classify --baseline tfidf --output {p}`")
-        cfg = json.loads((p / "tfidf_config.json").read_text(encoding="utf-8"))
-        vocab = json.loads((p / "vocab.json").read_text(encoding="utf-8"))
-        arrays = load_file(str(p / "model.safetensors"))
+        cfg, self.vectorizer, self.coef, self.intercept = load_tfidf_logreg(p, "tfidf_config.json")
         self.labels: list[str] = cfg["labels"]
-        self.vectorizer = TfidfVectorizer(analyzer="char", ngram_range=tuple(cfg["ngram_range"]), vocabulary=vocab,
-                                          sublinear_tf=cfg["sublinear_tf"], lowercase=False)
-        self.vectorizer.idf_ = arrays["idf"]
-        self.coef = arrays["coef"]
-        self.intercept = arrays["intercept"]
         self.name = f"tfidf:{p.name}"
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
-        x = self.vectorizer.transform(texts)
-        z = np.asarray(x @ self.coef.T) + self.intercept
-        z -= z.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        return e / e.sum(axis=1, keepdims=True)
+        return softmax_scores(self.vectorizer, self.coef, self.intercept, texts)
 
     def label_alone(self, texts: list[str]) -> list[str]:
         if not texts:

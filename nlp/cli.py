@@ -565,6 +565,31 @@ def train_classify(
                   f"dev macro-F1 {s['best_dev_macro_f1_context']} → {output}")
 
 
+@train_app.command("doc-kind")
+def train_doc_kind_cmd(
+    output: Path = typer.Option(..., "--output", help="directory to write, e.g. MODEL/doc_kind (read by the decoder)"),
+    reports: Optional[Path] = typer.Option(None, "--reports", help="reports.jsonl (default: ../shared/data/reports.jsonl)"),
+    c: float = typer.Option(10.0, "--c", help="inverse regularisation strength of the logistic regression"),
+    threshold: float = typer.Option(0.5, "--threshold", help="P(plan) from which a document counts as a plan document"),
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """Train the document-kind model (report or plan document) on the kind field of the split: train
+    rows of reports.jsonl; put it in a classifier's doc_kind/ folder for the decoder to use."""
+    from .training.dockind import train_doc_kind
+
+    reports = _shared_default(reports, "reports.jsonl", "--reports")
+    try:
+        cfg = train_doc_kind(reports, output, c=c, threshold=threshold, seed=seed)
+    except (OSError, ValueError) as e:
+        _fail(str(e).splitlines()[0])
+    cv = cfg["cross_validation"]
+    err.print(f"trained on {cfg['train_documents']} documents; {cv['folds']}-fold CV at P ≥ {threshold}: "
+              f"plans found {cv['without_title']['plans_hit']}/{cv['plans']} (no title), "
+              f"{cv['with_title']['plans_hit']}/{cv['plans']} (title); reports taken for plans "
+              f"{cv['without_title']['reports_hit']}/{cv['reports']} (no title), "
+              f"{cv['with_title']['reports_hit']}/{cv['reports']} (title) → {output}")
+
+
 @train_app.command("decoding")
 def train_decoding(
     model: Path = typer.Option(..., "--model", help="fine-tuned sentence classifier directory"),
@@ -572,8 +597,8 @@ def train_decoding(
     dry_run: bool = typer.Option(False, "--dry-run", help="show the scores, do not write decoding.json"),
     top: int = typer.Option(8, "--top", help="rows of the score table to show"),
 ) -> None:
-    """Choose the document-aware decoding (heading prior, order-aware Viterbi) of a classifier on dev
-    and write it to MODEL/decoding.json."""
+    """Choose the document-aware decoding (heading prior, order-aware Viterbi, plan documents when
+    MODEL/doc_kind/ exists) of a classifier on dev and write it to MODEL/decoding.json."""
     from .training.decoding import tune_decoding
 
     if not (model / "config.json").exists():
@@ -585,11 +610,12 @@ def train_decoding(
         _fail(str(e).splitlines()[0])
     table = Table(title=f"decoding of {model} on {dev} (sentence macro-F1 in context)")
     labels = list(trials[0].per_label) if trials else []
-    for col in ["heading weight", "viterbi", "backward penalty", "macro-F1"] + labels:
+    for col in ["heading weight", "viterbi", "backward penalty", "plan documents", "macro-F1"] + labels:
         table.add_column(col, justify="right")
     for t in trials[:top]:
         c = t.config
         table.add_row(f"{c.heading_weight:g}", "yes" if c.use_viterbi else "no", f"{c.backward_penalty:g}" if c.use_viterbi else "-",
+                      f"P ≥ {c.plan_document_threshold:g}" if c.plan_document_threshold > 0 else "off",
                       f"{t.macro_f1:.4f}", *(f"{t.per_label[k]:.3f}" for k in labels))
     Console(stderr=True).print(table)
     from dataclasses import asdict

@@ -28,6 +28,9 @@ class DecodingConfig:
     backward_penalty: float = 2.0  # log-space cost of going back in section order
     heading_weight: float = 0.5  # weight of the heading-derived label (0: ignore headings)
     use_viterbi: bool = True
+    # a document whose P(plan document) (``nlp.dockind``, the classifier's ``doc_kind/``) reaches
+    # this is read as a plan: its duty probability goes to plans (0: off)
+    plan_document_threshold: float = 0.0
 
     @classmethod
     def load(cls, model_dir: Path) -> "DecodingConfig":
@@ -121,6 +124,13 @@ def trained_max_length(model_dir: str | Path) -> int | None:
     return int(n) if isinstance(n, int) and n >= 16 else None
 
 
+def classifier_doc_kind(model_dir: str | Path):
+    """The classifier's document-kind model (``MODEL/doc_kind/``, see ``nlp.dockind``), or None."""
+    from .dockind import load_doc_kind
+
+    return load_doc_kind(model_dir)
+
+
 class BertSentenceLabeller:
     """Labels sentences with a fine-tuned BERT sequence classifier."""
 
@@ -146,6 +156,7 @@ class BertSentenceLabeller:
         self.batch_size = batch_size
         self.max_length = max_length or (trained_max_length(src) if local else None) or DEFAULT_MAX_LENGTH
         self.decoding = DecodingConfig.load(Path(src)) if local else DecodingConfig()
+        self.doc_kind = classifier_doc_kind(src) if local else None
         self.name = f"model:{Path(src).name if local else src}"
 
     def predict_proba(self, texts: Sequence[str], contexts: Sequence[str] | None = None) -> np.ndarray:
@@ -196,8 +207,19 @@ class BertSentenceLabeller:
         from .weak import label_document
 
         texts = [s.text for s in doc.sentences]
-        logp = np.log(np.clip(probs, 1e-6, 1.0))
         reasons = ["model"] * len(texts)
+        if getattr(self, "doc_kind", None) is not None and self.decoding.plan_document_threshold > 0 and texts:
+            p_plan = self.doc_kind.plan_probability(doc)
+            plan_doc = p_plan >= self.decoding.plan_document_threshold
+            doc.meta["document_kind"] = {"kind": "plans" if plan_doc else "report", "p_plans": round(p_plan, 4)}
+            if plan_doc:
+                # a plan document's arrangements are plans (LABELING.md), however much they read like duty
+                probs = probs.copy()
+                d, pl = self.labels.index("duty"), self.labels.index("plans")
+                probs[:, pl] += probs[:, d]
+                probs[:, d] = 0.0
+                reasons = ["model+plan-document"] * len(texts)
+        logp = np.log(np.clip(probs, 1e-6, 1.0))
         if self.decoding.heading_weight > 0 and texts:
             weak = label_document(doc)
             for i, w in enumerate(weak):
@@ -207,7 +229,7 @@ class BertSentenceLabeller:
                     prior = np.full(len(self.labels), math.log(1e-3))
                     prior[self.labels.index(w.label)] = 0.0
                     logp[i] = (1 - self.decoding.heading_weight) * logp[i] + self.decoding.heading_weight * prior
-                    reasons[i] = f"model+{w.reason[:24]}"
+                    reasons[i] = f"{reasons[i]}+{w.reason[:24]}"
         if self.decoding.use_viterbi:
             path = viterbi(logp, self.labels, self.decoding.backward_penalty)
         else:

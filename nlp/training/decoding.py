@@ -1,7 +1,8 @@
 """Choose a classifier's document-aware decoding (``decoding.json``) on a gold file.
 
 The sentence probabilities of every gold document are computed once; each decoding setting
-(heading prior weight, order-aware Viterbi on/off and its backward penalty) is then scored by
+(heading prior weight, order-aware Viterbi on/off and its backward penalty, plan documents read
+as plans or not when the model has a ``doc_kind/`` model) is then scored by
 the evaluation harness on those probabilities, and the best setting by sentence macro-F1 in
 context is written next to the model.
 
@@ -59,9 +60,13 @@ def tune_decoding(model_dir: str | Path, gold: str | Path, write: bool = True,
     lab = BertSentenceLabeller(model_dir)
     cached = _CachedLabeller(lab)
     docs = ev.load_gold(gold)
-    settings = [DecodingConfig(heading_weight=w, use_viterbi=False) for w in HEADING_WEIGHTS]
-    settings += [DecodingConfig(backward_penalty=b, heading_weight=w, use_viterbi=True)
-                 for w, b in itertools.product(HEADING_WEIGHTS, BACKWARD_PENALTIES)]
+    # with a document-kind model (MODEL/doc_kind/) each setting is tried with plan documents off
+    # and at the threshold the kind model was cross-validated with
+    plan_thresholds = [0.0] + ([float(lab.doc_kind.config.get("threshold", 0.5))] if lab.doc_kind is not None else [])
+    settings = [DecodingConfig(heading_weight=w, use_viterbi=False, plan_document_threshold=t)
+                for w, t in itertools.product(HEADING_WEIGHTS, plan_thresholds)]
+    settings += [DecodingConfig(backward_penalty=b, heading_weight=w, use_viterbi=True, plan_document_threshold=t)
+                 for w, b, t in itertools.product(HEADING_WEIGHTS, BACKWARD_PENALTIES, plan_thresholds)]
     trials = []
     it = settings
     if progress:
@@ -72,8 +77,9 @@ def tune_decoding(model_dir: str | Path, gold: str | Path, write: bool = True,
         lab.decoding = cfg
         m = ev.score(docs, ev.predict(docs, cached))["classification"]["sentence"]
         trials.append(DecodingTrial(cfg, m["macro_f1"], {k: round(v["f1"], 4) for k, v in m["per_label"].items()}))
-    # best score first; ties go to the simpler setting (no Viterbi, lower heading weight)
-    trials.sort(key=lambda t: (-round(t.macro_f1, 6), t.config.use_viterbi, t.config.heading_weight))
+    # best score first; ties go to the simpler setting (no plan documents, no Viterbi, lower heading weight)
+    trials.sort(key=lambda t: (-round(t.macro_f1, 6), t.config.plan_document_threshold > 0, t.config.use_viterbi,
+                               t.config.heading_weight))
     best = trials[0].config
     if write:
         (Path(model_dir) / "decoding.json").write_text(json.dumps(asdict(best), indent=1), encoding="utf-8")

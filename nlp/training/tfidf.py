@@ -12,9 +12,20 @@ from ..schema import LABELS
 from .data import weak_gwr_sentences, weak_sentences
 
 
+def save_tfidf_logreg(out: Path, vec, coef: np.ndarray, intercept: np.ndarray) -> None:
+    """Write a fitted char TF-IDF vectoriser and linear weights without pickle: ``vocab.json``
+    and ``model.safetensors`` (idf, coef, intercept); ``nlp.baselines.load_tfidf_logreg`` reads them."""
+    from safetensors.numpy import save_file
+
+    out.mkdir(parents=True, exist_ok=True)
+    vocab = {k: int(v) for k, v in vec.vocabulary_.items()}
+    (out / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+    save_file({"idf": vec.idf_.astype(np.float64), "coef": np.ascontiguousarray(coef, dtype=np.float32),
+               "intercept": np.ascontiguousarray(intercept, dtype=np.float32)}, str(out / "model.safetensors"))
+
+
 def train_tfidf(reports_path: str | Path, output: str | Path, *, corpus_dir: str | Path | None = None,
                 ngram_range=(1, 3), max_features: int = 30000, c: float = 4.0, seed: int = 0) -> dict:
-    from safetensors.numpy import save_file
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
@@ -37,10 +48,7 @@ def train_tfidf(reports_path: str | Path, output: str | Path, *, corpus_dir: str
         coef[cls] = clf.coef_[row] if len(clf.classes_) > 2 else (clf.coef_[0] if row == 1 else -clf.coef_[0])
         intercept[cls] = clf.intercept_[row] if len(clf.classes_) > 2 else 0.0
     out = Path(output)
-    out.mkdir(parents=True, exist_ok=True)
-    vocab = {k: int(v) for k, v in vec.vocabulary_.items()}
-    (out / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
-    save_file({"idf": vec.idf_.astype(np.float64), "coef": coef, "intercept": intercept}, str(out / "model.safetensors"))
+    save_tfidf_logreg(out, vec, coef, intercept)
     counts = Counter(d.label for d in data)
     cfg = {"type": "tfidf-logreg", "labels": list(LABELS), "ngram_range": list(ngram_range),
            "sublinear_tf": True, "max_features": max_features, "C": c, "seed": seed,
