@@ -31,6 +31,9 @@ class DecodingConfig:
     # a document whose P(plan document) (``nlp.dockind``, the classifier's ``doc_kind/``) reaches
     # this is read as a plan: its duty probability goes to plans (0: off)
     plan_document_threshold: float = 0.0
+    # page chrome (``nlp.text.chrome_rule``: 扫一扫在手机打开当前页, breadcrumbs, site navigation) is
+    # ``other`` wherever it stands (LABELING.md), whatever the model reads into it
+    chrome_is_other: bool = True
 
     @classmethod
     def load(cls, model_dir: Path) -> "DecodingConfig":
@@ -230,6 +233,15 @@ class BertSentenceLabeller:
                     prior[self.labels.index(w.label)] = 0.0
                     logp[i] = (1 - self.decoding.heading_weight) * logp[i] + self.decoding.heading_weight * prior
                     reasons[i] = f"{reasons[i]}+{w.reason[:24]}"
+        if self.decoding.chrome_is_other and "other" in self.labels:
+            from .text import chrome_rule
+
+            for i, t in enumerate(texts):
+                rule = chrome_rule(t.strip())
+                if rule:
+                    logp[i] = math.log(1e-6)
+                    logp[i, self.labels.index("other")] = 0.0
+                    reasons[i] = f"chrome:{rule}"
         if self.decoding.use_viterbi:
             path = viterbi(logp, self.labels, self.decoding.backward_penalty)
         else:

@@ -116,6 +116,17 @@ def test_plan_document_duty_goes_to_plans(kind_model, tmp_path):
     assert meta["document_kind"]["kind"] == "report" and set(labels) == {"duty"}
     labels, meta = decode(plan_text("玉泉", 1), 0.0)
     assert "document_kind" not in meta and set(labels) == {"duty"}
+    # page chrome left in a document (gold files keep it) is other, whatever the model reads into it
+    from nlp.text import document_from_paragraphs
+
+    (clf / "decoding.json").write_text(json.dumps({"use_viterbi": True}), encoding="utf-8")
+    lab = BertSentenceLabeller(clf)
+    paras = ["县政府常务会议专题研究法治政府建设4次。", "扫一扫在手机打开当前页"]
+    doc = document_from_paragraphs(paras, "chrome-doc", [[(0, len(p))] for p in paras])
+    probs = np.full((2, len(LABELS)), 0.05, dtype=np.float32)
+    probs[:, LABELS.index("duty")] = 0.8
+    lab.decode(doc, probs)
+    assert [s.label for s in doc.sentences] == ["duty", "other"] and doc.sentences[1].reason == "chrome:scan_qr"
     # the decoding search tries the plan-document rule when the model has a doc_kind/ folder
     r = subprocess.run([sys.executable, "-m", "nlp", "train", "decoding", "--model", str(clf), "--dev",
                         str(ROOT / "eval" / "gold" / "seed.jsonl"), "--dry-run", "--top", "200"],
