@@ -412,11 +412,12 @@ def group_table(groups: Sequence[GroupStats], by_label: str) -> list[list[str]]:
 
 
 def scorecard_table(cards: Sequence[Scorecard]) -> list[list[str]]:
-    rows = [["report", "title", "issuer level", "year", "parts (duty measures problems plans)", "characters",
+    rows = [["report", "title", "kind", "issuer level", "year", "parts (duty measures problems plans)", "characters",
              "METRIC / 1,000 chars", "regulations", "specific problems", "plans with targets"]]
     for c in cards:
         parts = " ".join(("✓" if c.parts_present[lab] else "·") for lab in SECTION_LABELS)
-        rows.append([c.doc_id, c.title or "", c.issuer_level or UNKNOWN, str(c.year or UNKNOWN), parts, str(c.n_chars),
+        rows.append([c.doc_id, c.title or "", c.document_kind or UNKNOWN, c.issuer_level or UNKNOWN, str(c.year or UNKNOWN),
+                     parts, str(c.n_chars),
                      f"{c.metrics_per_1000_chars:.1f}", str(c.n_regulations),
                      f"{c.problems_specific}/{c.problems_sentences}", f"{c.plans_with_targets}/{c.plans_sentences}"])
     return rows
@@ -432,7 +433,10 @@ th { background: #eef2f7; } .figs img { max-width: 48%; margin: 0 1% 1em 0; vert
 .wide { overflow-x: auto; }
 </style></head><body>
 <h1>{{ title }}</h1>
-<p class="meta">{{ n_reports }} reports, {{ n_sentences }} sentences from {{ sources|join(", ") }}.
+<p class="meta">{{ n_reports }} documents, {{ n_sentences }} sentences from {{ sources|join(", ") }}.
+{% if n_plan_docs %}{{ n_plan_docs }} of them are plan or problem documents (document kind): they are listed in the
+scorecards and their sentences count for the themes, but the statistics by issuer level and by year are over the
+{{ n_reports - n_plan_docs }} reports.{% endif %}
 {% if meta_path %}Metadata joined by id from {{ meta_path }} ({{ meta_matched }} of {{ n_reports }} reports matched).{% endif %}
 Themes: KMeans over sentence embeddings ({{ encoder }}); keywords by class-based TF-IDF over jieba words.
 Specific problems: problems sentences naming a figure, a regulation or a concrete object (执法, 复议, 案件, 规范性文件 …)
@@ -484,8 +488,11 @@ class CorpusReport:
 def build_report(records: Sequence[Mapping[str, Any]], encoder: Any, n_clusters: int | None = None,
                  n_examples: int = 3, seed: int = 0, n_regulations: int = 25) -> CorpusReport:
     cards = [scorecard(r) for r in records]
+    # the mandated-structure statistics are about reports: plan documents (the decoder's document
+    # kind, or the kind column of --meta) are listed in the scorecards but not grouped
+    reports = [c for c in cards if c.document_kind != "plans"]
     regs = [r._asdict() for r in regulation_counts(records)[:n_regulations]]
-    return CorpusReport(cards=cards, by_level=group_stats(cards, "issuer_level"), by_year=group_stats(cards, "year"),
+    return CorpusReport(cards=cards, by_level=group_stats(reports, "issuer_level"), by_year=group_stats(reports, "year"),
                         themes=find_themes(records, encoder, n_clusters=n_clusters, n_examples=n_examples, seed=seed),
                         regulations=regs, n_sentences=sum(len(r["sentences"]) for r in records))
 
@@ -507,5 +514,6 @@ def render_corpus_html(rep: CorpusReport, sources: Sequence[str], encoder_name: 
          "regulations": [["regulation", "kind", "mentions", "reports"]] + [
              [r["name"], r["kind"], str(r["mentions"]), str(r["documents"])] for r in rep.regulations]}
     return _HTML.render(title=title, n_reports=len(rep.cards), n_sentences=rep.n_sentences, sources=list(sources),
+                        n_plan_docs=sum(c.document_kind == "plans" for c in rep.cards),
                         meta_path=meta_path, meta_matched=meta_matched, encoder=encoder_name, figs=figs, t=t,
                         themes=rep.themes)

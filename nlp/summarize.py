@@ -336,6 +336,9 @@ class Scorecard:
     plans_sentences: int
     plans_with_targets: int  # plans sentences with ≥ 1 METRIC flagged target
     plans_target_share: float | None
+    # report | plans (the decoder's document-kind model, ``meta.document_kind``, else ``meta.kind``
+    # from the input table or ``--meta``); None when nothing says
+    document_kind: str | None = None
 
     @property
     def all_parts_present(self) -> bool:
@@ -413,6 +416,20 @@ def record_issuer_level(rec: Record) -> str | None:
     meta = rec.get("meta") or {}
     v = meta.get("issuer_level")
     return str(v) if v not in (None, "") else None
+
+
+def record_document_kind(rec: Record) -> str | None:
+    """``report`` or ``plans``: what the decoder decided (``meta.document_kind``), else the
+    ``kind`` column of the input table or ``--meta`` (``report`` stays ``report``, any other
+    kind is a plan/problem document, ``plans``)."""
+    meta = rec.get("meta") or {}
+    dk = meta.get("document_kind")
+    if isinstance(dk, Mapping) and dk.get("kind") in ("report", "plans"):
+        return str(dk["kind"])
+    k = meta.get("kind")
+    if isinstance(k, str) and k.strip():
+        return "report" if k.strip() == "report" else "plans"
+    return None
 
 
 def _sentence_text(rec: Record, s: Mapping[str, Any]) -> str:
@@ -498,7 +515,8 @@ def scorecard(doc: DocLike) -> Scorecard:
         n_regulations=len(set(laws)), n_regulation_mentions=len(laws),
         problems_sentences=prob_n, problems_specific=prob_spec,
         problems_specificity=(prob_spec / prob_n if prob_n else None),
-        plans_sentences=plan_n, plans_with_targets=plan_tgt, plans_target_share=(plan_tgt / plan_n if plan_n else None))
+        plans_sentences=plan_n, plans_with_targets=plan_tgt, plans_target_share=(plan_tgt / plan_n if plan_n else None),
+        document_kind=record_document_kind(rec))
 
 
 # --------------------------------------------------------------------------- key figures

@@ -260,3 +260,29 @@ def test_meta_join_and_fallbacks():
 def test_corpus_report_renders_in_chromium(corpus_report, tmp_path):
     dom = render_in_chromium(corpus_report / "report.html", tmp_path)
     assert 'id="themes-table"' in dom and "data:image/png;base64," in dom
+
+
+def test_plan_documents_are_scorecarded_but_not_grouped():
+    """A plan document (the decoder's document kind, or the kind column of --meta) keeps its
+    scorecard row but stays out of the statistics by issuer level and year."""
+    import numpy as np
+
+    from nlp.corpus_report import apply_meta, build_report, render_corpus_html
+
+    class RandomEncoder:  # test double for sentence embeddings (themes are not under test here)
+        name = "random"
+
+        def encode(self, texts):
+            return np.random.default_rng(0).normal(size=(len(texts), 8))
+
+    recs = [annotate_text(t, i, HeadingsLabeller()).to_dict() for i, t in REPORTS]
+    recs[0]["meta"]["document_kind"] = {"kind": "plans", "p_plans": 0.9}
+    recs[1]["meta"]["document_kind"] = {"kind": "report", "p_plans": 0.1}
+    apply_meta(recs, {"r3": {"kind": "problems"}, "r4": {"kind": "report"}})
+    assert [sm.record_document_kind(r) for r in recs] == ["plans", "report", "plans", "report"]
+    rep = build_report(recs, RandomEncoder(), n_clusters=2)
+    assert [c.document_kind for c in rep.cards] == ["plans", "report", "plans", "report"]
+    assert sum(g.reports for g in rep.by_year) == 2 and {g.group for g in rep.by_year} == {"2023", "2022"}
+    html = render_corpus_html(rep, ["x.jsonl"], "random")
+    assert "2 of them are plan or problem documents" in html and "<th>kind</th>" in html
+    assert sm.record_document_kind({"meta": {}}) is None
