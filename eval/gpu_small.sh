@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One GPU session: pretrain the `small` encoder (6 layers / 384 hidden) on the corpus, fine-tune
-# the sentence classifier on it (two recipes, the better on dev is kept) and, with the time
+# the sentence classifier on it (two recipes, the better on dev is kept; then its document-kind
+# model and decoding, as for the shipped classifier-small) and, with the time
 # left, the entity tagger. Every step has a time limit so the whole script fits a 10-minute
 # device call; each result is packed into OUT as soon as it exists.
 #
@@ -30,6 +31,9 @@ arch = AutoConfig.from_pretrained(src).architectures[0]
 cls = AutoModelForMaskedLM if "MaskedLM" in arch else AutoModelForSequenceClassification if "Sequence" in arch else AutoModel
 shutil.rmtree(dst, ignore_errors=True)
 shutil.copytree(src, dst, ignore=shutil.ignore_patterns("checkpoint", ".cache", "*.safetensors"))
+if (src / "doc_kind").is_dir():  # the document-kind model is not a transformer: copied as it is
+    shutil.rmtree(dst / "doc_kind")
+    shutil.copytree(src / "doc_kind", dst / "doc_kind")
 cls.from_pretrained(src, dtype=torch.float32).half().save_pretrained(dst, safe_serialization=True)
 print(dst, sum(p.stat().st_size for p in dst.iterdir()) // 1024, "KiB")
 EOF
@@ -84,6 +88,11 @@ EOF
 log "best classifier: ${best:-none}"
 if [ -n "$best" ]; then
     rm -rf "$W/classifier-small" && cp -r "$W/$best" "$W/classifier-small"
+    # the rest of the shipped recipe: the document-kind model, then the decoding chosen on dev
+    python -m nlp train doc-kind --reports "$D/reports.jsonl" --output "$W/classifier-small/doc_kind" > "$W/dockind.log" 2>&1
+    log "doc-kind rc=$?"
+    timeout 120 python -m nlp train decoding --model "$W/classifier-small" --dev "$D/gold/dev.jsonl" > "$W/decoding.log" 2>&1
+    log "decoding rc=$?"; tail -c 300 "$W/decoding.log"
     half_and_split "$W/classifier-small" classifier-small
 fi
 pack_logs
