@@ -187,8 +187,8 @@ class Predictions:
 def predict(gold_docs: list[GoldDocument], labeller: Any, entity_fn: Callable[[str, list], list] | None = None,
             progress: Callable[[Iterable], Iterable] | None = None) -> Predictions:
     """Run a labeller (object with ``label(doc)`` and optionally ``label_alone(texts)``) and an
-    entity function (text, sentence label spans → entities) over the gold documents."""
-    entity_fn = entity_fn or (lambda text, sl: extract(text, sl))
+    entity function (text, sentence label spans → entities; default: the rules, which are told
+    which paragraph opens the document) over the gold documents."""
     ctx, alone, ents = [], [], []
     it = progress(gold_docs) if progress else gold_docs
     for gd in it:
@@ -203,12 +203,13 @@ def predict(gold_docs: list[GoldDocument], labeller: Any, entity_fn: Callable[[s
             alone.append([_alone_via_document(labeller, t) for t in texts])
         doc_ents = []
         k = 0
-        for p in gd.paragraphs:
+        for j, p in enumerate(gd.paragraphs):
             sl = []
             for s in p.sentences:
                 sl.append((s["start"], s["end"], labels[k]))
                 k += 1
-            doc_ents.append([_ent_dict(e) for e in entity_fn(p.text, sl)])
+            found = entity_fn(p.text, sl) if entity_fn is not None else extract(p.text, sl, first_paragraph=j == 0)
+            doc_ents.append([_ent_dict(e) for e in found])
         ents.append(doc_ents)
     return Predictions(ctx, alone, ents, getattr(labeller, "name", str(labeller)))
 

@@ -66,9 +66,24 @@ def _bracket_titles(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def extract_law(text: str) -> list[Entity]:
+# a paragraph that is nothing but the full name of a rule, as the items of a legislative plan list
+# their bills (1.乐山市文明行为促进条例); not a verb phrase (修订…办法 names a task, the name inside it
+# is left to the other rules) and not a document's own title at its head (the caller says)
+_STANDALONE_NAME = re.compile(
+    r"^\s*(?:\d{1,2}\s*[.、．]|[（(]\s*[一二三四五六七八九十\d]{1,3}\s*[）)])?\s*"
+    r"([\u4e00-\u9fff（）()\d]{4,40}?(?:条例|办法|规定|细则|规则))\s*[。;；]?\s*$")
+_TASK_VERB = re.compile(r"^(制定|修订|修改|出台|起草|完善|健全|落实|贯彻|实施|执行|加强|推进|严格|废止|清理|研究|审议|印发|报送)")
+
+
+def extract_law(text: str, standalone: bool = True) -> list[Entity]:
     out: list[Entity] = []
     taken = [False] * len(text)
+    m = _STANDALONE_NAME.match(text) if standalone else None
+    if m and not _TASK_VERB.match(m.group(1)) and "《" not in text:
+        a, b = m.start(1), m.end(1)
+        out.append(Entity(a, b, "LAW", text[a:b]))
+        for i in range(a, b):
+            taken[i] = True
     for a, b in _bracket_titles(text):
         title = text[a:b].strip()
         if not title or _NOT_LAW_TITLE.search(title):
@@ -235,10 +250,12 @@ def _resolve(groups: Iterable[list[Entity]]) -> list[Entity]:
     return sorted(chosen, key=lambda e: e.start)
 
 
-def extract(text: str, sentence_labels: list[tuple[int, int, str]] | None = None) -> list[Entity]:
-    """All rule entities of ``text``. ``sentence_labels`` ((start, end, label) spans) set the
-    METRIC target flag for metrics in plans sentences."""
-    ents = _resolve([extract_docno(text), extract_law(text), extract_date(text), extract_metric(text)])
+def extract(text: str, sentence_labels: list[tuple[int, int, str]] | None = None, first_paragraph: bool = False) -> list[Entity]:
+    """All rule entities of ``text`` (one paragraph). ``sentence_labels`` ((start, end, label)
+    spans) set the METRIC target flag for metrics in plans sentences; a ``first_paragraph`` that
+    is only a rule's name is the document's own title, not a LAW mention."""
+    ents = _resolve([extract_docno(text), extract_law(text, standalone=not first_paragraph), extract_date(text),
+                     extract_metric(text)])
     set_metric_targets(text, ents, sentence_labels)
     return ents
 

@@ -214,7 +214,8 @@ def add_entities(doc: Document, extractor=None) -> None:
         sl = [(doc.sentences[i].start - para.start, doc.sentences[i].end - para.start, doc.sentences[i].label or "")
               for i in para.sentence_ids]
         items.append((para.text, sl))
-    found = extractor.entities_many(items) if extractor is not None else [extract(t, sl) for t, sl in items]
+    found = extractor.entities_many(items) if extractor is not None else \
+        [extract(t, sl, first_paragraph=i == 0) for i, (t, sl) in enumerate(items)]
     for para, ents in zip(doc.paragraphs, found):
         doc.entities += [e.shifted(para.start) for e in ents]
     add_indicators(doc)

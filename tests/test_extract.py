@@ -76,3 +76,17 @@ def test_spans_never_overlap():
         for b in ents:
             assert a is b or a.end <= b.start or b.end <= a.start
         assert t[a.start:a.end] == a.text
+
+
+def test_law_standalone_rule_names_in_a_plan_list():
+    """A paragraph that is only a rule's full name (the items of a legislative plan) is LAW,
+    enumerator left out; a task phrase or a document's own title at its head is not."""
+    def laws(text, **kw):
+        return [(e.text, text[e.start:e.end]) for e in extract(text, **kw) if e.type == "LAW"]
+
+    assert laws("东湖市城市绿化管理条例") == [("东湖市城市绿化管理条例", "东湖市城市绿化管理条例")]
+    assert laws("2.东湖市公共场所控制吸烟办法") == [("东湖市公共场所控制吸烟办法", "东湖市公共场所控制吸烟办法")]
+    assert laws("(三)东湖市河道管理规定。") == [("东湖市河道管理规定", "东湖市河道管理规定")]
+    assert laws("东湖市城市绿化管理条例", first_paragraph=True) == []  # the document's own title
+    assert laws("修订东湖市城市绿化管理条例") == []  # a task (its name is left to the other rules), not a name
+    assert laws("起草单位:市城管局") == [] and laws("全年共办理审批事项3200件") == []
