@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -29,6 +28,11 @@ CONFIG_FILE = "doc_kind_config.json"
 KINDS = ("report", "plans")
 HEAD_CHARS = 1200  # the training rows are document beginnings of about 1,000 characters
 PLAN_FRAME = re.compile(r"总体要求(是|为)?[:：]")
+
+
+def with_plan_cue(heads: list[str], p_model: np.ndarray) -> np.ndarray:
+    """P(plans) of each head: the model's, or 1 where the head states a plan's overall requirement."""
+    return np.where([bool(PLAN_FRAME.search(h)) for h in heads], 1.0, p_model)
 
 
 def document_head(doc: Document | str, title: str | None = None) -> str:
@@ -62,9 +66,7 @@ class DocKindClassifier:
 
     def plan_probability(self, doc: Document | str) -> float:
         head = document_head(doc)
-        if PLAN_FRAME.search(head):
-            return 1.0
-        return float(self.plan_probabilities([head])[0])
+        return float(with_plan_cue([head], self.plan_probabilities([head]))[0])
 
 
 def load_doc_kind(model_dir: str | Path, subdir: str = "doc_kind") -> DocKindClassifier | None:

@@ -68,8 +68,8 @@ def cross_validate(rows: list[dict], c: float, max_features: int, threshold: flo
     """Out-of-fold P(plans) of every training document, without and with its title."""
     from sklearn.model_selection import StratifiedKFold
 
-    from ..dockind import PLAN_FRAME
     from ..baselines import softmax_scores
+    from ..dockind import with_plan_cue
 
     kinds = np.array([0 if r.get("kind", "report") == "report" else 1 for r in rows])
     res = {"without_title": {"plans_hit": 0, "reports_hit": 0}, "with_title": {"plans_hit": 0, "reports_hit": 0}}
@@ -79,8 +79,7 @@ def cross_validate(rows: list[dict], c: float, max_features: int, threshold: flo
         vec, coef, intercept = _fit(texts, ys, c, max_features, seed)
         for key, heads in (("without_title", [document_head(rows[i]["text"]) for i in te]),
                            ("with_title", [document_head(rows[i]["text"], rows[i].get("title")) for i in te])):
-            p = softmax_scores(vec, coef, intercept, heads)[:, 1]
-            p = np.where([bool(PLAN_FRAME.search(h)) for h in heads], 1.0, p)
+            p = with_plan_cue(heads, softmax_scores(vec, coef, intercept, heads)[:, KINDS.index("plans")])
             hit = p >= threshold
             res[key]["plans_hit"] += int((hit & (kinds[te] == 1)).sum())
             res[key]["reports_hit"] += int((hit & (kinds[te] == 0)).sum())
