@@ -184,11 +184,11 @@ class Predictions:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
-def predict(gold_docs: list[GoldDocument], labeller: Any, entity_fn: Callable[[str, list], list] | None = None,
+def predict(gold_docs: list[GoldDocument], labeller: Any, entity_fn: Callable[..., list] | None = None,
             progress: Callable[[Iterable], Iterable] | None = None) -> Predictions:
     """Run a labeller (object with ``label(doc)`` and optionally ``label_alone(texts)``) and an
-    entity function (text, sentence label spans → entities; default: the rules, which are told
-    which paragraph opens the document) over the gold documents."""
+    entity function (text, sentence label spans, keyword ``first_paragraph`` → entities;
+    default: the rules) over the gold documents; both are told which paragraph opens the document."""
     ctx, alone, ents = [], [], []
     it = progress(gold_docs) if progress else gold_docs
     for gd in it:
@@ -208,7 +208,8 @@ def predict(gold_docs: list[GoldDocument], labeller: Any, entity_fn: Callable[[s
             for s in p.sentences:
                 sl.append((s["start"], s["end"], labels[k]))
                 k += 1
-            found = entity_fn(p.text, sl) if entity_fn is not None else extract(p.text, sl, first_paragraph=j == 0)
+            found = entity_fn(p.text, sl, first_paragraph=j == 0) if entity_fn is not None else \
+                extract(p.text, sl, first_paragraph=j == 0)
             doc_ents.append([_ent_dict(e) for e in found])
         ents.append(doc_ents)
     return Predictions(ctx, alone, ents, getattr(labeller, "name", str(labeller)))

@@ -283,20 +283,23 @@ class BertEntityExtractor:
 
     # -- entities as the pipeline uses them
 
-    def entities_many(self, items: Sequence[tuple[str, list[tuple[int, int, str]] | None]]) -> list[list[Entity]]:
-        """Entities of several paragraphs ((text, sentence label spans) each) in one batched
-        pass; METRIC target flags as the rules set them."""
-        texts = [t for t, _ in items]
+    def entities_many(self, items: Sequence[tuple]) -> list[list[Entity]]:
+        """Entities of several paragraphs in one batched pass. Each item is (text, sentence
+        label spans) or (text, sentence label spans, first_paragraph): the rules are told which
+        paragraph opens its document, as ``extract`` is. METRIC target flags as the rules set them."""
+        texts = [it[0] for it in items]
         model = self.model_entities_many(texts)
         out = []
-        for (text, sl), m in zip(items, model):
-            ents = combine(extract(text), m, self.settings.combine) if self.mode == "combined" else m
+        for it, m in zip(items, model):
+            text, sl, first = it[0], it[1], bool(it[2]) if len(it) > 2 else False
+            ents = combine(extract(text, first_paragraph=first), m, self.settings.combine) if self.mode == "combined" else m
             set_metric_targets(text, ents, sl)
             out.append(ents)
         return out
 
-    def entities(self, text: str, sentence_labels: list[tuple[int, int, str]] | None = None) -> list[Entity]:
-        return self.entities_many([(text, sentence_labels)])[0]
+    def entities(self, text: str, sentence_labels: list[tuple[int, int, str]] | None = None,
+                 first_paragraph: bool = False) -> list[Entity]:
+        return self.entities_many([(text, sentence_labels, first_paragraph)])[0]
 
 
 def load_entity_extractor(model: str | Path, mode: str = "combined", device: str | None = None) -> BertEntityExtractor:

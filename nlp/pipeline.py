@@ -213,9 +213,9 @@ def add_entities(doc: Document, extractor=None) -> None:
     for para in doc.paragraphs:
         sl = [(doc.sentences[i].start - para.start, doc.sentences[i].end - para.start, doc.sentences[i].label or "")
               for i in para.sentence_ids]
-        items.append((para.text, sl))
+        items.append((para.text, sl, not items))
     found = extractor.entities_many(items) if extractor is not None else \
-        [extract(t, sl, first_paragraph=i == 0) for i, (t, sl) in enumerate(items)]
+        [extract(t, sl, first_paragraph=first) for t, sl, first in items]
     for para, ents in zip(doc.paragraphs, found):
         doc.entities += [e.shifted(para.start) for e in ents]
     add_indicators(doc)

@@ -385,3 +385,19 @@ def test_bad_entity_options_are_one_line_errors(tiny_bert, tmp_path):
     assert r.returncode != 0 and "not a model directory" in r.stderr and "Traceback" not in r.stderr
     r = run("train", "ner", "--base", str(tiny_bert), "--output", str(tmp_path / "x"), "--reports", str(tmp_path / "none.jsonl"))
     assert r.returncode != 0 and "no such file" in r.stderr
+
+
+def test_combined_entities_are_told_the_first_paragraph_as_the_rules_are(trained_ner):
+    """A document's own title (its first paragraph) is not LAW in the combined mode either:
+    with every type kept from the rules, the combination gives exactly the rules' spans."""
+    from nlp.ner import BertEntityExtractor
+    from nlp.pipeline import HeadingsLabeller, add_entities, annotate_text
+    from nlp.schema import ENTITY_TYPES
+
+    ext = BertEntityExtractor(trained_ner, mode="combined", combine_policy={t: "rules" for t in ENTITY_TYPES})
+    name = "东湖市城市绿化管理条例"
+    assert [e.type for e in ext.entities(name)] == ["LAW"]
+    assert ext.entities(name, first_paragraph=True) == []
+    doc = annotate_text(f"{name}\n\n{name}\n", labeller=HeadingsLabeller())
+    add_entities(doc, ext)
+    assert [(e.start, e.type) for e in doc.entities] == [(doc.paragraphs[1].start, "LAW")]

@@ -546,7 +546,7 @@ def train_ner(cfg: NerTrainConfig, progress: bool = True) -> dict:
                "train_minutes": round((time.time() - t0) / 60, 2), "best_epoch": best_epoch, "history": history}
     if paras is not None:
         ext = BertEntityExtractor(out, mode="model", device=str(device))
-        rule_ents = [extract(p.text) for _, _, p in paras]
+        rule_ents = [extract(p.text, first_paragraph=pi == 0) for _, pi, p in paras]
         model_ents = dev_model_entities(ext, paras)
         policy, _ = choose_policy(paras, rule_ents, model_ents)
         settings.combine = policy
@@ -581,9 +581,10 @@ def dev_scores(dev_gold: str, model_dir: str | Path) -> dict[str, dict]:
         for di, gd in enumerate(docs):
             items, k = [], 0
             for p in gd.paragraphs:
-                items.append((p.text, [(s["start"], s["end"], context[di][k + j]) for j, s in enumerate(p.sentences)]))
+                items.append((p.text, [(s["start"], s["end"], context[di][k + j]) for j, s in enumerate(p.sentences)],
+                              not items))
                 k += len(p.sentences)
-            got = ext.entities_many(items) if ext else [extract(t, sl) for t, sl in items]
+            got = ext.entities_many(items) if ext else [extract(t, sl, first_paragraph=f) for t, sl, f in items]
             ents.append([[ev._ent_dict(e) for e in es] for es in got])
         m = ev.score(docs, ev.Predictions(context, None, ents, name))["entities"]
         out[name] = {"strict_micro_f1": round(m["strict"]["micro_f1"], 4),
