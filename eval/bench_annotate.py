@@ -15,8 +15,10 @@ sizes of the process and all its children (psutil, sampled every 50 ms):
   onnx-int8-1  ``nlp annotate --backend onnx`` on ``nlp export onnx --int8`` of the model
   onnx-int8-N  the same with N workers
 
-and ``torch-1`` once more on a tenth of the corpus, to show that peak memory does not grow
-with the corpus (streaming). A Markdown report with the machine's CPU and cores goes to
+``--repeat K`` times the annotate configurations in K round-robin rounds and reports the median
+wall time of each and the per-round speed ratios (the machine's speed drifts by ±10% between
+runs, so a single run cannot settle a ratio near a threshold). ``torch-1`` runs once more on
+a tenth of the corpus, to show that peak memory does not grow with the corpus (streaming). A Markdown report with the machine's CPU and cores goes to
 ``--out``. ``--model`` defaults to a fine-tuned BERT classifier shipped under ``models/``;
 ``--random-model`` times a random-weight BERT of the ``mini`` shape instead (speed only).
 """
@@ -28,6 +30,7 @@ import json
 import os
 import platform
 import random
+import statistics
 import subprocess
 import sys
 import threading
@@ -163,6 +166,7 @@ class Run:
     peak_rss: int = 0  # bytes, process tree
     ok: bool = True
     note: str = ""
+    rounds: list = None  # sentences/s of each round (--repeat)
 
     @property
     def docs_s(self) -> float:
@@ -234,6 +238,30 @@ def run_nlp(name: str, desc: str, corpus: Path, n: int, model: Path, work: Path,
     if not run.ok:
         run.note = (r.stderr.strip().splitlines() or ["failed"])[-1][:200]
     return run
+
+
+def median_run(rs: list[Run]) -> Run:
+    """One row for the rounds of a configuration: the median wall time (the counts are the same
+    in every round); the note gives every round's sentences/s when there was more than one."""
+    good = [r for r in rs if r.ok]
+    if not good:
+        return rs[0]
+    med = statistics.median(r.seconds for r in good)
+    r0 = good[0]
+    out = Run(r0.name, r0.description, r0.files, r0.docs, r0.sentences, med, max(r.peak_rss for r in good))
+    out.rounds = [r.sents_s for r in rs]
+    if len(rs) > 1:
+        out.note = f"median of {len(rs)} rounds; rounds: " + ", ".join(f"{x:.0f}" for x in out.rounds)
+    return out
+
+
+def paired_ratios(runs: list[Run], num: str, den: str) -> list[float]:
+    """Per-round ratio of the sentences/s of two configurations timed in the same rounds."""
+    a = next((r for r in runs if r.name == num), None)
+    b = next((r for r in runs if r.name == den), None)
+    if a is None or b is None:
+        return []
+    return [x / y for x, y in zip(getattr(a, "rounds", []), getattr(b, "rounds", [])) if y]
 
 
 def naive_main(args: argparse.Namespace) -> None:
@@ -318,12 +346,27 @@ def report(runs: list[Run], stream: list[Run], info: dict, args: argparse.Namesp
     lines += [f"| {k} | {v} |" for k, v in info.items()]
     lines += ["", "| configuration | files | documents | sentences | wall s | documents/s | sentences/s | peak RSS MiB |",
               "|---|---|---|---|---|---|---|---|"]
+    notes: list[str] = []
     for r in runs:
         if r.ok:
             lines.append(f"| {r.name}: {r.description} | {r.files} | {r.docs} | {r.sentences} | {r.seconds:.1f} | "
                          f"{r.docs_s:.2f} | {r.sents_s:.0f} | {r.peak_rss / mib:.0f} |")
+            if r.note:
+                notes.append(f"- {r.name}: {r.note}")
         else:
             lines.append(f"| {r.name}: {r.description} | {r.files} | failed: {r.note} | | | | | |")
+    if notes:
+        lines += ["", "Sentences/s per round (the table gives the median wall time):", ""] + notes
+    ratio_lines = []
+    for num in [r.name for r in runs if r.name.startswith("onnx-int8")]:
+        for den in [r.name for r in runs if r.name.startswith("torch")]:
+            q = paired_ratios(runs, num, den)
+            if len(q) > 1:
+                ratio_lines.append(f"| {num} / {den} | {statistics.median(q):.2f} | {min(q):.2f} | {max(q):.2f} | "
+                                   + ", ".join(f"{x:.2f}" for x in q) + " |")
+    if ratio_lines:
+        lines += ["", "Speed ratios paired by round (each round times every configuration once, one after another):",
+                  "", "| ratio of sentences/s | median | min | max | rounds |", "|---|---|---|---|---|"] + ratio_lines
     if stream:
         what = STREAM_CONFIGS[args.stream_config]
         lines += ["", f"Streaming: peak memory of {what} at two corpus sizes (it should not grow "
@@ -351,6 +394,8 @@ def main() -> None:
                     help="comma-separated configurations to run")
     ap.add_argument("--stream-config", choices=sorted(STREAM_CONFIGS), default="torch-1",
                     help="the configuration run again on a tenth of the corpus for the streaming check")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="time the annotate configurations this many rounds, round-robin (the table gives the median)")
     ap.add_argument("--append", action="store_true", help="append this run's report to --out instead of replacing it")
     args = ap.parse_args()
     only = set(args.only.split(","))
@@ -375,10 +420,6 @@ def main() -> None:
 
     if "naive" in only:
         log(run_naive(corpus, min(n, args.naive_files), model, args.work))
-    if "torch-1" in only:
-        log(run_nlp("torch-1", "`nlp annotate --workers 1`", corpus, n, model, args.work, ["--workers", "1"]))
-    if "torch-N" in only and w > 1:
-        log(run_nlp(f"torch-{w}", f"`nlp annotate --workers {w}`", corpus, n, model, args.work, ["--workers", str(w)]))
     onnx_dir = args.work / f"{model.name}-onnx-int8"
     if {"onnx-int8-1", "onnx-int8-N"} & only or ("stream" in only and args.stream_config == "onnx-int8-1"):
         r = subprocess.run([sys.executable, "-m", "nlp", "export", "onnx", "--model", str(model), "--output",
@@ -386,12 +427,26 @@ def main() -> None:
         if r.returncode != 0:
             sys.exit(f"ONNX export failed: {r.stderr.strip()[-500:]}")
     onnx_flags = ["--backend", "onnx", "--workers", "1"]
+    configs = []  # (name, description, model, flags), timed round-robin --repeat times
+    if "torch-1" in only:
+        configs.append(("torch-1", "`nlp annotate --workers 1`", model, ["--workers", "1"]))
+    if "torch-N" in only and w > 1:
+        configs.append((f"torch-{w}", f"`nlp annotate --workers {w}`", model, ["--workers", str(w)]))
     if "onnx-int8-1" in only:
-        log(run_nlp("onnx-int8-1", "`nlp annotate --backend onnx --workers 1` (int8)", corpus, n, onnx_dir,
-                    args.work, onnx_flags))
+        configs.append(("onnx-int8-1", "`nlp annotate --backend onnx --workers 1` (int8)", onnx_dir, onnx_flags))
     if "onnx-int8-N" in only and w > 1:
-        log(run_nlp(f"onnx-int8-{w}", f"`nlp annotate --backend onnx --workers {w}` (int8)", corpus, n, onnx_dir,
-                    args.work, ["--backend", "onnx", "--workers", str(w)]))
+        configs.append((f"onnx-int8-{w}", f"`nlp annotate --backend onnx --workers {w}` (int8)", onnx_dir,
+                        ["--backend", "onnx", "--workers", str(w)]))
+    rounds: dict[str, list[Run]] = {c[0]: [] for c in configs}
+    for k in range(max(1, args.repeat)):
+        for name, desc, m, flags in configs:
+            r = run_nlp(name, desc, corpus, n, m, args.work, flags)
+            if args.repeat > 1:
+                print(f"round {k + 1}/{args.repeat}: ", end="", file=sys.stderr)
+            print(f"{r.name:12s} {r.docs:6d} docs {r.seconds:8.1f} s {r.sents_s:8.0f} sent/s", file=sys.stderr, flush=True)
+            rounds[name].append(r)
+    for name, rs in rounds.items():
+        runs.append(median_run(rs))
     stream: list[Run] = []
     if "stream" in only:
         small = max(10, n // 10)
