@@ -598,7 +598,7 @@ def train_decoding(
     top: int = typer.Option(8, "--top", help="rows of the score table to show"),
 ) -> None:
     """Choose the document-aware decoding (heading prior, order-aware Viterbi, plan documents when
-    MODEL/doc_kind/ exists) of a classifier on dev and write it to MODEL/decoding.json."""
+    MODEL/doc_kind/ exists, the problems cue) of a classifier on dev and write it to MODEL/decoding.json."""
     from .training.decoding import tune_decoding
 
     if not (model / "config.json").exists():
@@ -610,13 +610,13 @@ def train_decoding(
         _fail(str(e).splitlines()[0])
     table = Table(title=f"decoding of {model} on {dev} (sentence macro-F1 in context)")
     labels = list(trials[0].per_label) if trials else []
-    for col in ["heading weight", "viterbi", "backward penalty", "plan documents", "macro-F1"] + labels:
+    for col in ["heading weight", "viterbi", "backward penalty", "plan documents", "problems cue", "macro-F1"] + labels:
         table.add_column(col, justify="right")
     for t in trials[:top]:
         c = t.config
         table.add_row(f"{c.heading_weight:g}", "yes" if c.use_viterbi else "no", f"{c.backward_penalty:g}" if c.use_viterbi else "-",
                       f"P ≥ {c.plan_document_threshold:g}" if c.plan_document_threshold > 0 else "off",
-                      f"{t.macro_f1:.4f}", *(f"{t.per_label[k]:.3f}" for k in labels))
+                      f"{c.problem_cue_weight:g}" if c.problem_cue_weight > 0 else "off", f"{t.macro_f1:.4f}", *(f"{t.per_label[k]:.3f}" for k in labels))
     Console(stderr=True).print(table)
     from dataclasses import asdict
 

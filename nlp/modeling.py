@@ -34,6 +34,9 @@ class DecodingConfig:
     # page chrome (``nlp.text.chrome_rule``: 扫一扫在手机打开当前页, breadcrumbs, site navigation) is
     # ``other`` wherever it stands (LABELING.md), whatever the model reads into it
     chrome_is_other: bool = True
+    # weight of a ``problems`` prior on sentences that state a shortcoming (``nlp.weak.PROBLEM_STATEMENT``:
+    # 不够, 不深入, 有待, 短板, …的问题) outside the mandated section headings (0: off)
+    problem_cue_weight: float = 0.0
 
     @classmethod
     def load(cls, model_dir: Path) -> "DecodingConfig":
@@ -185,8 +188,39 @@ class BertSentenceLabeller:
             return torch.softmax(self.model(**enc).logits.float(), dim=-1).cpu().numpy()
 
     def label_alone(self, texts: list[str]) -> list[str]:
-        p = self.predict_proba(texts)
-        return [self.labels[i] for i in p.argmax(axis=1)]
+        """Each sentence with no document context: the model without context, then the
+        sentence-level rules of the decoding (page chrome, the problems cue); no headings,
+        no section order, no document kind."""
+        logp = np.log(np.clip(self.predict_proba(texts), 1e-6, 1.0))
+        self.sentence_cues(texts, logp, ["model"] * len(texts))
+        return [self.labels[i] for i in logp.argmax(axis=1)]
+
+    def sentence_cues(self, texts: Sequence[str], logp: np.ndarray, reasons: list[str],
+                      mandated: Sequence[bool] | None = None) -> None:
+        """The decoding's rules that read one sentence (in place on ``logp`` and ``reasons``): the
+        problems prior on a sentence stating a shortcoming (``problem_cue_weight``) unless it stands
+        under a mandated section heading (``mandated``), and page chrome as ``other``
+        (``chrome_is_other``)."""
+        if self.decoding.problem_cue_weight > 0 and "problems" in self.labels:
+            from .weak import PROBLEM_STATEMENT
+
+            w = self.decoding.problem_cue_weight
+            prior = np.full(len(self.labels), math.log(1e-3))
+            prior[self.labels.index("problems")] = 0.0
+            for i, t in enumerate(texts):
+                # under a mandated heading the section decides (LABELING.md: section wins)
+                if not (mandated and mandated[i]) and PROBLEM_STATEMENT.search(t):
+                    logp[i] = (1 - w) * logp[i] + w * prior
+                    reasons[i] = f"{reasons[i]}+cue:problems"
+        if self.decoding.chrome_is_other and "other" in self.labels:
+            from .text import chrome_rule
+
+            for i, t in enumerate(texts):
+                rule = chrome_rule(t.strip())
+                if rule:
+                    logp[i] = math.log(1e-6)
+                    logp[i, self.labels.index("other")] = 0.0
+                    reasons[i] = f"chrome:{rule}"
 
     def label(self, doc: Document) -> None:
         self.decode(doc, self.predict_proba([s.text for s in doc.sentences], sentence_contexts(doc)))
@@ -223,25 +257,19 @@ class BertSentenceLabeller:
                 probs[:, d] = 0.0
                 reasons = ["model+plan-document"] * len(texts)
         logp = np.log(np.clip(probs, 1e-6, 1.0))
-        if self.decoding.heading_weight > 0 and texts:
+        mandated = [False] * len(texts)
+        if (self.decoding.heading_weight > 0 or self.decoding.problem_cue_weight > 0) and texts:
             weak = label_document(doc)
+            # only the mandated section headings: theme and generic headings are content guesses
+            mandated = [w.reason.startswith("heading:") and not w.reason.endswith(("theme", "generic"))
+                        and w.label in self.labels for w in weak]
             for i, w in enumerate(weak):
-                # only the mandated section headings: theme and generic headings are content guesses
-                if (w.reason.startswith("heading:") and not w.reason.endswith(("theme", "generic"))
-                        and w.label in self.labels):
+                if mandated[i] and self.decoding.heading_weight > 0:
                     prior = np.full(len(self.labels), math.log(1e-3))
                     prior[self.labels.index(w.label)] = 0.0
                     logp[i] = (1 - self.decoding.heading_weight) * logp[i] + self.decoding.heading_weight * prior
                     reasons[i] = f"{reasons[i]}+{w.reason[:24]}"
-        if self.decoding.chrome_is_other and "other" in self.labels:
-            from .text import chrome_rule
-
-            for i, t in enumerate(texts):
-                rule = chrome_rule(t.strip())
-                if rule:
-                    logp[i] = math.log(1e-6)
-                    logp[i, self.labels.index("other")] = 0.0
-                    reasons[i] = f"chrome:{rule}"
+        self.sentence_cues(texts, logp, reasons, mandated)
         if self.decoding.use_viterbi:
             path = viterbi(logp, self.labels, self.decoding.backward_penalty)
         else:

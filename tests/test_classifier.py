@@ -56,7 +56,9 @@ def test_finetune_eval_annotate_with_tiny_bert(tiny_bert, toy_reports, tmp_path)
     r = run("train", "decoding", "--model", str(out), "--dev", str(ROOT / "eval" / "gold" / "seed.jsonl"))
     assert r.returncode == 0, r.stderr[-2000:]
     dec = json.loads((out / "decoding.json").read_text())
-    assert set(dec) == {"backward_penalty", "heading_weight", "use_viterbi", "plan_document_threshold", "chrome_is_other"}
+    assert set(dec) == {"backward_penalty", "heading_weight", "use_viterbi", "plan_document_threshold", "chrome_is_other",
+                        "problem_cue_weight"}
+    assert dec["problem_cue_weight"] in (0.0, 0.3, 0.5, 0.7)
     assert 0 <= dec["heading_weight"] < 1 and dec["plan_document_threshold"] == 0  # no doc_kind/ model here
     assert "macro-F1" in r.stderr and "wrote" in r.stderr
     r = run("train", "decoding", "--model", str(tmp_path / "nope"))

@@ -127,6 +127,24 @@ def test_plan_document_duty_goes_to_plans(kind_model, tmp_path):
     probs[:, LABELS.index("duty")] = 0.8
     lab.decode(doc, probs)
     assert [s.label for s in doc.sentences] == ["duty", "other"] and doc.sentences[1].reason == "chrome:scan_qr"
+    # a sentence stating a shortcoming gets the problems prior, except under a mandated heading (section wins)
+    (clf / "decoding.json").write_text(json.dumps({"use_viterbi": False, "heading_weight": 0.5,
+                                                   "problem_cue_weight": 0.7}), encoding="utf-8")
+    lab = BertSentenceLabeller(clf)
+    doc = build_document("一、主要举措和成效\n对培训不够深入的单位开展了补训。\n二、强化执法监督\n"
+                         "基层执法力量仍然不足。\n组织执法培训3期。\n")
+    by_text = {s.text: i for i, s in enumerate(doc.sentences)}
+    probs = np.full((len(doc.sentences), len(LABELS)), 0.05, dtype=np.float32)
+    probs[:, LABELS.index("duty")] = 0.8
+    lab.decode(doc, probs)
+    got = {s.text: (s.label, s.reason) for s in doc.sentences}
+    assert got["对培训不够深入的单位开展了补训。"][0] == "measures"  # the measures section decides
+    assert got["基层执法力量仍然不足。"] == ("problems", "model+cue:problems")
+    assert got["组织执法培训3期。"][0] == "duty"
+    assert len(by_text) == len(doc.sentences)
+    # sentence alone: the same sentence-level rules, no headings
+    lab.predict_proba = lambda texts, contexts=None: np.tile(probs[:1], (len(texts), 1))
+    assert lab.label_alone(["基层执法力量仍然不足。", "组织执法培训3期。", "扫一扫在手机打开当前页"]) == ["problems", "duty", "other"]
     # the decoding search tries the plan-document rule when the model has a doc_kind/ folder
     r = subprocess.run([sys.executable, "-m", "nlp", "train", "decoding", "--model", str(clf), "--dev",
                         str(ROOT / "eval" / "gold" / "seed.jsonl"), "--dry-run", "--top", "200"],

@@ -2,7 +2,8 @@
 
 The sentence probabilities of every gold document are computed once; each decoding setting
 (heading prior weight, order-aware Viterbi on/off and its backward penalty, plan documents read
-as plans or not when the model has a ``doc_kind/`` model) is then scored by
+as plans or not when the model has a ``doc_kind/`` model, the weight of the problems prior on
+sentences that state a shortcoming) is then scored by
 the evaluation harness on those probabilities, and the best setting by sentence macro-F1 in
 context is written next to the model.
 
@@ -23,6 +24,7 @@ from ..modeling import BertSentenceLabeller, DecodingConfig, sentence_contexts
 
 HEADING_WEIGHTS = (0.0, 0.3, 0.5, 0.7, 0.9)
 BACKWARD_PENALTIES = (0.5, 1.0, 2.0, 4.0)
+PROBLEM_CUE_WEIGHTS = (0.0, 0.3, 0.5, 0.7)
 
 
 @dataclass
@@ -63,10 +65,12 @@ def tune_decoding(model_dir: str | Path, gold: str | Path, write: bool = True,
     # with a document-kind model (MODEL/doc_kind/) each setting is tried with plan documents off
     # and at the threshold the kind model was cross-validated with
     plan_thresholds = [0.0] + ([float(lab.doc_kind.config.get("threshold", 0.5))] if lab.doc_kind is not None else [])
-    settings = [DecodingConfig(heading_weight=w, use_viterbi=False, plan_document_threshold=t)
-                for w, t in itertools.product(HEADING_WEIGHTS, plan_thresholds)]
-    settings += [DecodingConfig(backward_penalty=b, heading_weight=w, use_viterbi=True, plan_document_threshold=t)
-                 for w, b, t in itertools.product(HEADING_WEIGHTS, BACKWARD_PENALTIES, plan_thresholds)]
+    settings = [DecodingConfig(heading_weight=w, use_viterbi=False, plan_document_threshold=t, problem_cue_weight=c)
+                for w, t, c in itertools.product(HEADING_WEIGHTS, plan_thresholds, PROBLEM_CUE_WEIGHTS)]
+    settings += [DecodingConfig(backward_penalty=b, heading_weight=w, use_viterbi=True, plan_document_threshold=t,
+                                problem_cue_weight=c)
+                 for w, b, t, c in itertools.product(HEADING_WEIGHTS, BACKWARD_PENALTIES, plan_thresholds,
+                                                     PROBLEM_CUE_WEIGHTS)]
     trials = []
     it = settings
     if progress:
@@ -77,9 +81,11 @@ def tune_decoding(model_dir: str | Path, gold: str | Path, write: bool = True,
         lab.decoding = cfg
         m = ev.score(docs, ev.predict(docs, cached))["classification"]["sentence"]
         trials.append(DecodingTrial(cfg, m["macro_f1"], {k: round(v["f1"], 4) for k, v in m["per_label"].items()}))
-    # best score first; ties go to the simpler setting (no plan documents, no Viterbi, lower heading weight)
-    trials.sort(key=lambda t: (-round(t.macro_f1, 6), t.config.plan_document_threshold > 0, t.config.use_viterbi,
-                               t.config.heading_weight))
+    # best score first; ties go to the simpler setting (no plan documents, no problems prior, no Viterbi,
+    # lower heading weight, lower prior weight)
+    trials.sort(key=lambda t: (-round(t.macro_f1, 6), t.config.plan_document_threshold > 0,
+                               t.config.problem_cue_weight > 0, t.config.use_viterbi, t.config.heading_weight,
+                               t.config.problem_cue_weight))
     best = trials[0].config
     if write:
         (Path(model_dir) / "decoding.json").write_text(json.dumps(asdict(best), indent=1), encoding="utf-8")
