@@ -63,6 +63,8 @@ def test_finetune_eval_annotate_with_tiny_bert(tiny_bert, toy_reports, tmp_path)
     assert "macro-F1" in r.stderr and "wrote" in r.stderr
     r = run("train", "decoding", "--model", str(tmp_path / "nope"))
     assert r.returncode != 0 and "nope" in r.stderr and "Traceback" not in r.stderr
+    r = run("train", "decoding", "--model", str(out), "--dev", str(ROOT / "eval" / "gold" / "seed.jsonl"), "--cv", "2")
+    assert r.returncode != 0 and "--cv needs 2 to 1 folds" in r.stderr and "Traceback" not in r.stderr
     r = run("annotate", str(ROOT / "examples" / "suining-2023.txt"), "--model", str(out), "-o", str(tmp_path / "a.jsonl"))
     assert r.returncode == 0, r.stderr[-2000:]
     rec = json.loads((tmp_path / "a.jsonl").read_text(encoding="utf-8"))
@@ -175,3 +177,27 @@ def test_shipped_model_beats_the_heading_rules_on_dev():
     rules = ev.score(docs, ev.predict(docs, get_labeller("headings")))["classification"]
     assert bert["sentence"]["macro_f1"] > rules["sentence"]["macro_f1"] + 0.05
     assert bert["sentence_alone"]["macro_f1"] > rules["sentence_alone"]["macro_f1"] + 0.1
+
+
+def test_decoding_cross_validation_shows_the_optimism_of_choosing_on_dev():
+    """Leave-one-document-out: a setting that wins overall only through one document is not
+    chosen for that document, so the cross-validated score falls below the chosen one's."""
+    from nlp import evaluate as ev
+    from nlp.modeling import DecodingConfig
+    from nlp.training.decoding import cross_validate
+
+    gold = list(LABELS)
+    docs = [ev.GoldDocument(f"d{i}", "t", [ev.GoldParagraph(f"d{i}p{j}", f"d{i}", "t", "甲乙。", lab,
+                                                            [{"start": 0, "end": 3, "label": lab}], [])
+                                           for j, lab in enumerate(gold)]) for i in range(4)]
+    no_ents = [[[] for _ in gold] for _ in docs]
+    a = ev.Predictions([["other"] * 5] + [gold] * 3, None, no_ents)  # perfect except on d0
+    b = ev.Predictions([gold] + [gold[:-1] + ["duty"]] * 3, None, no_ents)  # one error in d1, d2, d3
+    configs = [DecodingConfig(heading_weight=0.0), DecodingConfig(heading_weight=0.3)]
+    cv = cross_validate(docs, configs, [a, b], folds=4)
+    assert cv.chosen_on_all == ev.score(docs, b)["classification"]["sentence"]["macro_f1"]
+    assert cv.chosen_on_all > ev.score(docs, a)["classification"]["sentence"]["macro_f1"]
+    assert cv.macro_f1 < cv.chosen_on_all
+    assert sorted(f["chosen"]["heading_weight"] for f in cv.per_fold) == [0.0, 0.3, 0.3, 0.3]
+    with pytest.raises(ValueError, match="--cv needs 2 to 4 folds"):
+        cross_validate(docs, configs, [a, b], folds=5)

@@ -34,6 +34,52 @@ class DecodingTrial:
     per_label: dict[str, float]
 
 
+@dataclass
+class DecodingCV:
+    """How much choosing the decoding on the gold file flatters it: the documents are split into
+    ``folds``; each fold is labelled with the setting that scores best on the other folds, and
+    the pooled labels are scored once (``macro_f1``), next to the best setting's score on all
+    documents (``chosen_on_all``)."""
+
+    folds: int
+    macro_f1: float
+    chosen_on_all: float
+    per_fold: list[dict]
+
+
+def _trial_key(cfg: DecodingConfig, macro_f1: float) -> tuple:
+    # best score first; ties go to the simpler setting (no plan documents, no problems prior, no Viterbi,
+    # lower heading weight, lower prior weight)
+    return (-round(macro_f1, 6), cfg.plan_document_threshold > 0, cfg.problem_cue_weight > 0, cfg.use_viterbi,
+            cfg.heading_weight, cfg.problem_cue_weight)
+
+
+def cross_validate(docs: list, configs: list[DecodingConfig], preds: list, folds: int, seed: int = 0) -> DecodingCV:
+    """Document-level cross-validation of the choice among ``configs`` (``preds[i]``: the harness
+    predictions of ``configs[i]`` on ``docs``)."""
+    import random
+
+    if not 2 <= folds <= len(docs):
+        raise ValueError(f"--cv needs 2 to {len(docs)} folds (one document at least in each), got {folds}")
+    order = list(range(len(docs)))
+    random.Random(seed).shuffle(order)
+    fold_of = {d: i % folds for i, d in enumerate(order)}
+    context: list = [None] * len(docs)
+    per_fold = []
+    for f in range(folds):
+        held = [d for d in range(len(docs)) if fold_of[d] == f]
+        rest = [d for d in range(len(docs)) if fold_of[d] != f]
+        scores = [ev.score(docs, pr, rest)["classification"]["sentence"]["macro_f1"] for pr in preds]
+        best = min(range(len(configs)), key=lambda i: _trial_key(configs[i], scores[i]))
+        for d in held:
+            context[d] = preds[best].context[d]
+        per_fold.append({"documents": len(held), "chosen": asdict(configs[best]), "score_on_other_folds": round(scores[best], 4)})
+    pooled = ev.Predictions(context, None, preds[0].entities, "cv")
+    all_scores = [ev.score(docs, pr)["classification"]["sentence"]["macro_f1"] for pr in preds]
+    return DecodingCV(folds, ev.score(docs, pooled)["classification"]["sentence"]["macro_f1"],
+                      max(all_scores), per_fold)
+
+
 class _CachedLabeller:
     """A BertSentenceLabeller whose probabilities are computed once per document."""
 
@@ -55,13 +101,16 @@ class _CachedLabeller:
         return self.alone[key]
 
 
-def tune_decoding(model_dir: str | Path, gold: str | Path, write: bool = True,
-                  progress: bool = True) -> tuple[DecodingConfig, list[DecodingTrial]]:
-    """Grid-search the decoding of ``model_dir`` on ``gold``; returns the best setting and all
-    trials (best first) and, with ``write``, saves it as ``decoding.json``."""
+def tune_decoding(model_dir: str | Path, gold: str | Path, write: bool = True, progress: bool = True,
+                  cv: int = 0) -> tuple[DecodingConfig, list[DecodingTrial], DecodingCV | None]:
+    """Grid-search the decoding of ``model_dir`` on ``gold``; returns the best setting, all
+    trials (best first) and, with ``cv`` folds, the cross-validated score of the choice; with
+    ``write``, saves the best setting as ``decoding.json``."""
     lab = BertSentenceLabeller(model_dir)
     cached = _CachedLabeller(lab)
     docs = ev.load_gold(gold)
+    if cv and not 2 <= cv <= len(docs):
+        raise ValueError(f"{gold}: --cv needs 2 to {len(docs)} folds (one document at least in each), got {cv}")
     # with a document-kind model (MODEL/doc_kind/) each setting is tried with plan documents off
     # and at the threshold the kind model was cross-validated with
     plan_thresholds = [0.0] + ([float(lab.doc_kind.config.get("threshold", 0.5))] if lab.doc_kind is not None else [])
@@ -77,16 +126,16 @@ def tune_decoding(model_dir: str | Path, gold: str | Path, write: bool = True,
         from tqdm import tqdm
 
         it = tqdm(settings, desc="decoding settings")
+    preds = []
     for cfg in it:
         lab.decoding = cfg
-        m = ev.score(docs, ev.predict(docs, cached))["classification"]["sentence"]
+        pr = ev.predict(docs, cached)
+        preds.append(pr)
+        m = ev.score(docs, pr)["classification"]["sentence"]
         trials.append(DecodingTrial(cfg, m["macro_f1"], {k: round(v["f1"], 4) for k, v in m["per_label"].items()}))
-    # best score first; ties go to the simpler setting (no plan documents, no problems prior, no Viterbi,
-    # lower heading weight, lower prior weight)
-    trials.sort(key=lambda t: (-round(t.macro_f1, 6), t.config.plan_document_threshold > 0,
-                               t.config.problem_cue_weight > 0, t.config.use_viterbi, t.config.heading_weight,
-                               t.config.problem_cue_weight))
+    result = cross_validate(docs, settings, preds, cv) if cv else None
+    trials.sort(key=lambda t: _trial_key(t.config, t.macro_f1))
     best = trials[0].config
     if write:
         (Path(model_dir) / "decoding.json").write_text(json.dumps(asdict(best), indent=1), encoding="utf-8")
-    return best, trials
+    return best, trials, result
