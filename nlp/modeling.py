@@ -191,7 +191,11 @@ class BertSentenceLabeller:
         """Each sentence with no document context: the model without context, then the
         sentence-level rules of the decoding (page chrome, the problems cue); no headings,
         no section order, no document kind."""
-        logp = np.log(np.clip(self.predict_proba(texts), 1e-6, 1.0))
+        return self.alone_labels(texts, self.predict_proba(texts))
+
+    def alone_labels(self, texts: Sequence[str], probs: np.ndarray) -> list[str]:
+        """``label_alone`` on probabilities already computed without context."""
+        logp = np.log(np.clip(probs, 1e-6, 1.0))
         self.sentence_cues(texts, logp, ["model"] * len(texts))
         return [self.labels[i] for i in logp.argmax(axis=1)]
 

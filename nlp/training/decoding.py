@@ -86,7 +86,7 @@ class _CachedLabeller:
     def __init__(self, lab: BertSentenceLabeller):
         self.lab, self.name = lab, lab.name
         self.cache: dict[tuple[str, str], np.ndarray] = {}
-        self.alone: dict[tuple[str, ...], list[str]] = {}
+        self.alone: dict[tuple[str, ...], np.ndarray] = {}
 
     def label(self, doc) -> None:
         key = (doc.id, doc.text)
@@ -95,10 +95,11 @@ class _CachedLabeller:
         self.lab.decode(doc, self.cache[key])
 
     def label_alone(self, texts: list[str]) -> list[str]:
+        # the probabilities are cached; the sentence-level rules depend on the setting being tried
         key = tuple(texts)
         if key not in self.alone:
-            self.alone[key] = self.lab.label_alone(texts)
-        return self.alone[key]
+            self.alone[key] = self.lab.predict_proba(texts)
+        return self.lab.alone_labels(texts, self.alone[key])
 
 
 def tune_decoding(model_dir: str | Path, gold: str | Path, write: bool = True, progress: bool = True,
