@@ -709,8 +709,10 @@ def pretrain(
     masking: str = typer.Option("char", "--masking", help="char | wwm (whole words from jieba)"),
     vocab_size: int = typer.Option(12000, "--vocab-size"),
     save_every: int = typer.Option(500, "--save-every"),
+    log_every: int = typer.Option(50, "--log-every", help="steps between loss/throughput records"),
     seed: int = typer.Option(0, "--seed"),
     workers: int = typer.Option(0, "--workers", help="data-loader processes for tokenising/packing (0: none; use several on a GPU)"),
+    data: str = typer.Option("stream", "--data", help="stream: lines tokenised as training goes | memory: the corpus tokenised once (by --workers processes) and blocks drawn and masked on the device (fast on a GPU; char masking)"),
 ) -> None:
     """Masked-LM pretraining of a character-level Chinese BERT on the corpus."""
     from .training.pretrain import CONFIGS, PretrainConfig, pretrain as run
@@ -720,10 +722,14 @@ def pretrain(
         _fail(f"unknown --config {config!r}; choose from {', '.join(CONFIGS)}")
     if masking not in ("char", "wwm"):
         _fail("--masking must be char or wwm")
+    if data not in ("stream", "memory"):
+        _fail("--data must be stream or memory")
+    if data == "memory" and masking != "char":
+        _fail("--data memory masks characters on the device: use --masking char")
     cfg = PretrainConfig(corpus=str(corpus), output=str(output), config=config, seq_len=seq_len, batch_size=batch_size,
                          lr=lr, max_steps=max_steps, max_minutes=max_minutes, stop_step=stop_step, warmup_steps=warmup_steps,
                          masking=masking, vocab_size=vocab_size, save_every=save_every, seed=seed,
-                         workers=workers)
+                         workers=workers, data=data, log_every=log_every)
     try:
         s = run(cfg)
     except FileNotFoundError as e:

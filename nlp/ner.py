@@ -17,6 +17,9 @@ Combination with the rules, per type (``ner.json`` ``combine``):
 
 - ``rules``: rule spans only;
 - ``add``: rule spans, plus model spans that overlap no chosen span;
+- ``cover``: as ``add``, and a model span that overlaps no rule span of its own type and wholly
+  contains rule spans of other types replaces them (an unbracketed title the rules did not see,
+  with a year inside it: LABELING.md has no nested spans, and the title wins);
 - ``prefer``: model spans first (they replace overlapping rule spans of any type), rule
   spans of the type where the model has none;
 - ``model``: model spans only (rule spans of the type dropped).
@@ -35,7 +38,7 @@ from .extract import extract, set_metric_targets
 from .schema import ENTITY_TYPES, Entity
 
 TAGS: tuple[str, ...] = ("O",) + tuple(f"{p}-{t}" for t in ENTITY_TYPES for p in "BI")
-POLICIES: tuple[str, ...] = ("rules", "add", "prefer", "model")
+POLICIES: tuple[str, ...] = ("rules", "add", "cover", "prefer", "model")
 MODES: tuple[str, ...] = ("rules", "model", "combined")
 IGNORE = -100
 
@@ -197,8 +200,15 @@ def combine(rule_ents: Sequence[Entity], model_ents: Sequence[Entity], policy: d
                 chosen.append(e)
 
     take(model_ents, lambda e: pol[e.type] in ("prefer", "model"))
+
+    def covers(e: Entity) -> bool:  # overlaps rule spans only by containing them, none of its own type
+        inside = [r for r in rule_ents if r.start < e.end and e.start < r.end]
+        return bool(inside) and all(r.type != e.type and e.start <= r.start and r.end <= e.end and (r.start, r.end) != (e.start, e.end)
+                                    for r in inside)
+
+    take(model_ents, lambda e: pol[e.type] == "cover" and covers(e))
     take(rule_ents, lambda e: pol[e.type] != "model")
-    take(model_ents, lambda e: pol[e.type] == "add")
+    take(model_ents, lambda e: pol[e.type] in ("add", "cover"))
     return sorted(chosen, key=lambda e: e.start)
 
 

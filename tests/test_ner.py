@@ -136,6 +136,15 @@ def test_combination_policies():
         (40, 42, "DATE", "model")]
     # prefer: model LAW boundaries replace the overlapping rule spans of any type
     assert spans({"LAW": "prefer", "METRIC": "rules"}) == [(0, 12, "LAW", "model"), (20, 24, "METRIC", "rules")]
+    # cover: as add, and a model LAW span that wholly contains a rule DATE replaces it (no nesting);
+    # the model LAW (0, 12) also overlaps the rule LAW (10, 14), so it does not cover
+    assert spans({"LAW": "cover"}) == spans({})
+    title = [E(0, 16, "LAW", "model"), E(30, 33, "DOCNO", "model")]
+    inner = [E(5, 9, "DATE"), E(20, 24, "METRIC")]
+    got = [(e.start, e.end, e.type, e.source) for e in combine(inner, title, {"LAW": "cover", "DOCNO": "cover"})]
+    assert got == [(0, 16, "LAW", "model"), (20, 24, "METRIC", "rules"), (30, 33, "DOCNO", "model")]
+    same = [E(0, 16, "DATE")]  # identical bounds: not covered (the model only relabels a rule span)
+    assert [e.source for e in combine(same, title, {"LAW": "cover"})] == ["rules"]
     # model: rule spans of the type dropped
     assert spans({"METRIC": "model"}) == [(0, 4, "DATE", "rules"), (10, 14, "LAW", "rules"), (20, 23, "METRIC", "model")]
     with pytest.raises(ValueError, match="unknown combination policy"):
@@ -154,7 +163,8 @@ def test_choose_policy_keeps_rules_unless_a_type_gains():
     assert [(e.start, e.end) for e in rules[0]] == [(11, 16)]
     good = [[E(0, 9, "LAW", "model")]]
     pol, s = choose_policy(paras, rules, good)
-    assert pol["LAW"] in ("add", "prefer") and s["LAW"] == 1.0 and pol["DATE"] == "rules"
+    assert pol["LAW"] in ("add", "cover", "prefer") and s["LAW"] == 1.0 and pol["DATE"] == "rules"
+    assert pol["LAW"] == "add"  # ties go to the policy that keeps more of the rules
     bad = [[E(0, 3, "LAW", "model"), E(11, 13, "LAW", "model")]]
     pol, _ = choose_policy(paras, rules, bad)
     assert pol == {"LAW": "rules", "DOCNO": "rules", "METRIC": "rules", "DATE": "rules"}

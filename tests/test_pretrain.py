@@ -92,3 +92,45 @@ def test_pretrain_with_data_loader_workers_and_time_budget(corpus, tmp_path):
                                 max_minutes=5), progress=False)
     assert s["steps"] == 6 and s["tokens_seen"] == 6 * 8 * 32 and s["config"]["workers"] == 2
     assert (out / "model.safetensors").exists() and s["final_loss_ema"] > 0
+
+
+def test_memory_data_blocks_are_corpus_slices_and_masking_keeps_specials(corpus, tmp_path):
+    """--data memory: the corpus is tokenised once; every block is [CLS] + a contiguous slice of one
+    file's token stream + [SEP], and masking never touches [CLS]/[SEP]."""
+    from transformers import BertTokenizerFast
+
+    from nlp.training.pretrain import MemoryBlocks, save_tokenizer, tokenize_corpus
+
+    tok = save_tokenizer(build_vocab(corpus, 300, min_count=1), tmp_path / "tok")
+    files = sorted(corpus.glob("*.txt.gz"))
+    arrays = tokenize_corpus(tmp_path / "tok", files, workers=0, progress=False)
+    with gzip.open(files[0], "rt", encoding="utf-8") as f:
+        first = f.readline().strip()
+    want = tok(first, add_special_tokens=False)["input_ids"] + [tok.sep_token_id]
+    assert arrays[0][: len(want)].tolist() == want  # lines in order, each closed by [SEP]
+    blocks = MemoryBlocks(arrays, [f.name for f in files], (), 32, torch.device("cpu"), tok.cls_token_id,
+                          tok.sep_token_id, seed=1)
+    ids = blocks.batch(16)
+    assert ids.shape == (16, 32) and (ids[:, 0] == tok.cls_token_id).all() and (ids[:, -1] == tok.sep_token_id).all()
+    stream = arrays[0].tolist()
+    text = ",".join(map(str, stream))
+    for row in ids[:, 1:-1].tolist():
+        assert ",".join(map(str, row)) in text
+    masked, labels = blocks.mask(ids, tok, 0.5)
+    chosen = labels != -100
+    assert not chosen[:, 0].any() and not chosen[:, -1].any()
+    assert 0.3 < chosen.float().mean() < 0.6 and (labels[chosen] == ids[chosen]).all()
+    assert (masked[~chosen] == ids[~chosen]).all() and (masked == tok.mask_token_id).any()
+    assert isinstance(tok, BertTokenizerFast)
+
+
+def test_pretrain_memory_data_mode_runs_and_reports_corpus_tokens(corpus, tmp_path):
+    out = tmp_path / "enc"
+    s = pretrain(PretrainConfig(corpus=str(corpus), output=str(out), config="tiny", seq_len=32, batch_size=8,
+                                warmup_steps=2, max_steps=6, save_every=100, vocab_size=300, log_every=2, data="memory"),
+                 progress=False)
+    assert s["steps"] == 6 and s["tokens_seen"] == 6 * 8 * 32 and s["corpus_tokens"] > 3000
+    assert (out / "model.safetensors").exists() and s["final_loss_ema"] > 0
+    with pytest.raises(ValueError, match="char"):
+        pretrain(PretrainConfig(corpus=str(corpus), output=str(tmp_path / "e2"), config="tiny", seq_len=32,
+                                batch_size=8, max_steps=2, vocab_size=300, data="memory", masking="wwm"), progress=False)

@@ -130,6 +130,7 @@ class PretrainConfig:
     upweight: tuple[str, ...] = ("gov_work_reports", "cpc_congress_reports")
     log_every: int = 50
     workers: int = 0  # data-loader processes that tokenise and pack (0: in the training process)
+    data: str = "stream"  # stream: lines read and packed as training goes | memory: the corpus tokenised once, blocks drawn on the device
 
 
 def line_stream(files: list[Path], seed: int, upweight: tuple[str, ...] = (), shard: int = 0,
@@ -228,6 +229,100 @@ def batch_stream(tokenizer, files: list[Path], seed: int, upweight: tuple[str, .
                                            pin_memory=torch.cuda.is_available())
 
 
+def _tokenize_lines(args: tuple[str, list[str]]) -> "np.ndarray":
+    """Token ids of ``lines``, each followed by [SEP] (a worker of ``tokenize_corpus``)."""
+    import numpy as np
+    from transformers import BertTokenizerFast
+
+    tok_dir, lines = args
+    tok = _TOKENIZERS.get(tok_dir)
+    if tok is None:
+        tok = _TOKENIZERS[tok_dir] = BertTokenizerFast.from_pretrained(tok_dir)
+    sep = tok.sep_token_id
+    out: list[int] = []
+    for ids in tok(lines, add_special_tokens=False)["input_ids"]:
+        out += ids
+        out.append(sep)
+    return np.asarray(out, dtype=np.int32)
+
+
+_TOKENIZERS: dict = {}
+
+
+def tokenize_corpus(tok_dir: str | Path, files: list[Path], workers: int = 0, chunk_lines: int = 20000,
+                    progress: bool = True) -> list["np.ndarray"]:
+    """Each corpus file as one array of token ids (its lines of ≥ 8 characters, each followed by
+    [SEP]), tokenised by ``workers`` processes (0: in this process)."""
+    import multiprocessing as mp
+
+    import numpy as np
+    from tqdm import tqdm
+
+    jobs: list[tuple[int, list[str]]] = []
+    for i, f in enumerate(files):
+        with _open(f) as fh:
+            lines = [ln.strip() for ln in fh]
+        lines = [ln for ln in lines if len(ln) >= 8]
+        jobs += [(i, lines[k:k + chunk_lines]) for k in range(0, len(lines), chunk_lines)]
+    parts: list[list] = [[] for _ in files]
+    args = [(str(tok_dir), lines) for _, lines in jobs]
+    bar = tqdm(total=len(jobs), desc="tokenise corpus", disable=not progress, unit="chunk")
+    if workers > 0:
+        with mp.get_context("spawn").Pool(workers) as pool:
+            for (i, _), ids in zip(jobs, pool.imap(_tokenize_lines, args)):
+                parts[i].append(ids)
+                bar.update(1)
+    else:
+        for (i, _), a in zip(jobs, args):
+            parts[i].append(_tokenize_lines(a))
+            bar.update(1)
+    bar.close()
+    return [np.concatenate(p) if p else np.zeros(0, dtype=np.int32) for p in parts]
+
+
+class MemoryBlocks:
+    """Blocks of ``seq_len`` tokens ([CLS] … [SEP]) cut at random places of the tokenised corpus,
+    held on the training device: a block's file is drawn by size (``upweight`` files 3× more
+    often, as in ``line_stream``), then its start uniformly within that file. Character masking
+    is done on the device too, so a training step never waits for the CPU."""
+
+    def __init__(self, arrays: list, names: list[str], upweight: tuple[str, ...], seq_len: int, device,
+                 cls_id: int, sep_id: int, seed: int):
+        body = seq_len - 2
+        keep = [k for k, a in enumerate(arrays) if len(a) > body]
+        if not keep:
+            raise ValueError(f"no corpus file has more than {body} tokens")
+        self.flat = torch.cat([torch.from_numpy(arrays[k]) for k in keep]).to(device)
+        lens = torch.tensor([len(arrays[k]) for k in keep], dtype=torch.float64)
+        self.starts = torch.cat([torch.zeros(1, dtype=torch.float64), lens.cumsum(0)[:-1]]).to(device)
+        self.spans = (lens - body).to(device)  # valid start offsets per file
+        w = torch.tensor([float(len(arrays[k])) * (3 if any(u in names[k] for u in upweight) else 1) for k in keep])
+        self.weights = (w / w.sum()).to(device)
+        self.body, self.device, self.cls, self.sep = body, device, cls_id, sep_id
+        self.tokens = int(lens.sum())
+        self.gen = torch.Generator(device=device).manual_seed(seed)
+        self.offsets = torch.arange(body, device=device)
+
+    def batch(self, batch_size: int) -> torch.Tensor:
+        f = torch.multinomial(self.weights, batch_size, replacement=True, generator=self.gen)
+        u = torch.rand(batch_size, generator=self.gen, device=self.device, dtype=torch.float64)
+        start = (self.starts[f] + (u * self.spans[f]).floor()).long()
+        body = self.flat[start[:, None] + self.offsets]
+        col = lambda v: torch.full((batch_size, 1), v, dtype=body.dtype, device=self.device)  # noqa: E731
+        return torch.cat([col(self.cls), body, col(self.sep)], dim=1).long()
+
+    def mask(self, input_ids: torch.Tensor, tokenizer, mask_prob: float) -> tuple[torch.Tensor, torch.Tensor]:
+        """BERT character masking as in ``mask_batch`` (80 % [MASK], 10 % random, 10 % kept), on the device."""
+        special = input_ids < len(SPECIALS)
+        chosen = (torch.rand(input_ids.shape, generator=self.gen, device=self.device) < mask_prob) & ~special
+        labels = input_ids.masked_fill(~chosen, -100)
+        r = torch.rand(input_ids.shape, generator=self.gen, device=self.device)
+        rnd = torch.randint(len(SPECIALS), len(tokenizer), input_ids.shape, generator=self.gen, device=self.device)
+        ids = torch.where(chosen & (r < 0.8), torch.full_like(input_ids, tokenizer.mask_token_id), input_ids)
+        ids = torch.where(chosen & (r >= 0.8) & (r < 0.9), rnd, ids)
+        return ids, labels
+
+
 def mask_batch(input_ids: torch.Tensor, word_ids: torch.Tensor, tokenizer, mask_prob: float,
                gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     """BERT masking (80% [MASK], 10% random, 10% kept) over whole words: every token of a
@@ -312,8 +407,29 @@ def pretrain(cfg: PretrainConfig, progress: bool = True) -> dict:
         step, tokens_seen, history = meta["step"], meta["tokens_seen"], meta["history"]
         data_seed = cfg.seed + step  # a fresh data order after resuming
     gen = torch.Generator().manual_seed(cfg.seed * 1000 + step)
-    batches = batch_stream(tok, corpus_files(cfg.corpus), data_seed, cfg.upweight, cfg.seq_len, cfg.masking,
-                           cfg.batch_size, cfg.workers)
+    files = corpus_files(cfg.corpus)
+    if cfg.data == "memory":
+        if cfg.masking != "char":
+            raise ValueError("--data memory masks characters on the device: use --masking char")
+        t_tok = time.time()
+        arrays = tokenize_corpus(out, files, cfg.workers, progress=progress)
+        blocks = MemoryBlocks(arrays, [f.name for f in files], cfg.upweight, cfg.seq_len, device,
+                              tok.cls_token_id, tok.sep_token_id, data_seed)
+        del arrays
+        data_info = {"corpus_tokens": blocks.tokens, "tokenise_minutes": round((time.time() - t_tok) / 60, 2)}
+
+        def next_batch():
+            return blocks.mask(blocks.batch(cfg.batch_size), tok, cfg.mask_prob)
+    elif cfg.data == "stream":
+        batches = batch_stream(tok, files, data_seed, cfg.upweight, cfg.seq_len, cfg.masking, cfg.batch_size, cfg.workers)
+        data_info = {}
+
+        def next_batch():
+            input_ids, words = next(batches)
+            masked, labels = mask_batch(input_ids, words, tok, cfg.mask_prob, gen)
+            return masked.to(device, non_blocking=True), labels.to(device, non_blocking=True)
+    else:
+        raise ValueError(f"unknown data mode {cfg.data!r}: stream or memory")
     use_bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
     model.train()
     t0 = clock["t0"] = time.time()
@@ -334,18 +450,16 @@ def pretrain(cfg: PretrainConfig, progress: bool = True) -> dict:
     last = min(cfg.max_steps, cfg.stop_step or cfg.max_steps)
     pending: list[torch.Tensor] = []
     while step < last and (deadline is None or time.time() < deadline):
-        input_ids, words = next(batches)
-        masked, labels = mask_batch(input_ids, words, tok, cfg.mask_prob, gen)
-        masked, labels = masked.to(device, non_blocking=True), labels.to(device, non_blocking=True)
+        masked, labels = next_batch()
         with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=use_bf16):
-            loss = model(input_ids=masked, attention_mask=torch.ones_like(masked), labels=labels).loss
+            loss = model(input_ids=masked, labels=labels).loss  # packed blocks: no padding, no mask
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         sched.step()
         opt.zero_grad(set_to_none=True)
         step += 1
-        tokens_seen += input_ids.numel()
+        tokens_seen += masked.numel()
         pending.append(loss.detach())  # read back in groups: a float() per step would stall the GPU queue
         if step % cfg.log_every == 0 or step >= last:
             for lv in torch.stack(pending).float().cpu().tolist():
@@ -367,7 +481,7 @@ def pretrain(cfg: PretrainConfig, progress: bool = True) -> dict:
     summary = {"config": asdict(cfg), "steps": step, "tokens_seen": tokens_seen, "final_loss_ema": loss_ema if loss_ema is not None else (history[-1]["loss"] if history else None),
                "device": str(device) if device.type == "cpu" else torch.cuda.get_device_name(0),
                "bf16": use_bf16, "minutes_this_run": round((time.time() - t0) / 60, 2),
-               "params": sum(p.numel() for p in model.parameters()), "history": history[-200:]}
+               "params": sum(p.numel() for p in model.parameters()), **data_info, "history": history[-200:]}
     (out / "pretrain_summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1))
     return summary
 
