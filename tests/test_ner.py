@@ -81,6 +81,28 @@ def test_windows_cover_long_text_with_overlap_and_round_trip(tokenizer):
     assert tags_to_spans(offsets, viterbi_bio(logp)) == spans
 
 
+def test_windows_are_cut_by_us_full_length_for_several_texts(tokenizer):
+    """Windows do not depend on the tokenizer's overflow handling (tokenizers 0.23.2 and 0.23.3
+    differ there): every window but a text's last is full, texts map to their windows in order,
+    an empty text gets one window, and a stride that leaves no progress is refused."""
+    texts = ["依法行政" * 30, "", "办结案件142件。", "法治政府建设" * 11]
+    enc = encode_windows(tokenizer, texts, max_length=32, stride=8)
+    owners = enc["overflow_to_sample_mapping"]
+    assert owners == sorted(owners) and set(owners) == {0, 1, 2, 3}
+    for k, text in enumerate(texts):
+        rows = [i for i, o in enumerate(owners) if o == k]
+        assert all(len(enc["input_ids"][i]) == 32 for i in rows[:-1])
+        full = tokenizer(text, add_special_tokens=False)["input_ids"]
+        body = [enc["input_ids"][i][1:-1] for i in rows]
+        rebuilt = body[0] + [t for b in body[1:] for t in b[8:]]
+        assert rebuilt == full
+        assert all(enc["input_ids"][i][0] == tokenizer.cls_token_id and enc["input_ids"][i][-1] == tokenizer.sep_token_id
+                   for i in rows)
+    assert enc["input_ids"][owners.index(1)] == [tokenizer.cls_token_id, tokenizer.sep_token_id]
+    with pytest.raises(ValueError, match="stride"):
+        encode_windows(tokenizer, texts, max_length=10, stride=8)
+
+
 def test_align_tags_bio_special_tokens_and_ignore(tokenizer):
     text = "印发《办法》2023年"
     enc = encode_windows(tokenizer, [text], 64, 0)
