@@ -73,3 +73,14 @@ def test_multi_file_run_continues_and_lists_errors(tmp_path):
     assert set(errs) == {str(d / "empty.txt"), str(d / "binary.txt"), str(d / "latin1.txt"), str(tmp_path / "missing.txt")}
     assert errs[str(d / "empty.txt")] == "empty file"
     assert errs[str(tmp_path / "missing.txt")] == "no such file"
+
+
+def test_pretrain_data_mode_errors_are_one_line(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("依法行政工作全面推进。\n" * 20, encoding="utf-8")
+    r = run("pretrain", "--corpus", str(corpus), "--output", str(tmp_path / "enc"), "--data", "disk")
+    assert r.returncode != 0 and "--data must be stream or memory" in r.stderr
+    r = run("pretrain", "--corpus", str(corpus), "--output", str(tmp_path / "enc"), "--data", "memory", "--masking", "wwm")
+    assert r.returncode != 0 and "--masking char" in r.stderr
+    assert not (tmp_path / "enc").exists()  # refused before anything is written
