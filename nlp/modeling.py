@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -135,6 +136,20 @@ def classifier_doc_kind(model_dir: str | Path):
     from .dockind import load_doc_kind
 
     return load_doc_kind(model_dir)
+
+
+def title_sentences(doc: Document, max_paragraphs: int = 6) -> list[int]:
+    """Indices of the sentences that are the document's own title (``doc.title``, found by
+    ``nlp.text``; a title split over two lines gives two sentences), in its first paragraphs."""
+    title = re.sub(r"\s+", "", doc.title or "")
+    if len(title) < 6:
+        return []
+    out = []
+    for i, s in enumerate(doc.sentences):
+        t = re.sub(r"\s+", "", s.text).rstrip("。.")
+        if s.paragraph < max_paragraphs and len(t) >= 4 and t in title:
+            out.append(i)
+    return out
 
 
 class BertSentenceLabeller:
@@ -274,6 +289,11 @@ class BertSentenceLabeller:
                     logp[i] = (1 - self.decoding.heading_weight) * logp[i] + self.decoding.heading_weight * prior
                     reasons[i] = f"{reasons[i]}+{w.reason[:24]}"
         self.sentence_cues(texts, logp, reasons, mandated)
+        if self.decoding.chrome_is_other and "other" in self.labels:
+            for i in title_sentences(doc):  # LABELING.md: the report title is `other`
+                logp[i] = math.log(1e-6)
+                logp[i, self.labels.index("other")] = 0.0
+                reasons[i] = "title"
         if self.decoding.use_viterbi:
             path = viterbi(logp, self.labels, self.decoding.backward_penalty)
         else:

@@ -181,7 +181,10 @@ def clean_lines(raw: str) -> tuple[list[str], list[tuple[str, str]]]:
 
 # --------------------------------------------------------------------------- metadata
 
-TITLE_RE = re.compile(r"(报告|情况|总结|通知|意见|方案|要点|安排|计划|规划|通报|决定|函)$")
+# document-kind words a title ends with: the 15 kinds of 《党政机关公文处理工作条例》 (2012) and the other
+# genres such pages publish (总结, 方案, 要点, 安排, 计划, 规划, proposals 提案/建议, 答复, 解读)
+TITLE_RE = re.compile(r"(报告|情况|总结|通知|意见|方案|要点|安排|计划|规划|通报|决定|决议|命令|公报|公告|通告|请示|批复|议案|函|纪要"
+                      r"|提案|建议|答复|解读)$")
 _DOCNO_RE = re.compile(r"[\u4e00-\u9fa5]{1,12}\s*[〔\[［(（【]\s*\d{4}\s*[〕\]］)）】]\s*\d{1,5}\s*号")
 _DATE_RE = re.compile(r"(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})\s*日?")
 _CN_DATE_RE = re.compile(r"([二〇○零一三四五六七八九]{4})年([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})日")
