@@ -244,8 +244,8 @@ def combine(rule_ents: Sequence[Entity], model_ents: Sequence[Entity], policy: d
 
     def covers(e: Entity) -> bool:  # overlaps rule spans only by containing them, none of its own type
         inside = [r for r in rule_ents if r.start < e.end and e.start < r.end]
-        return bool(inside) and all(r.type != e.type and e.start <= r.start and r.end <= e.end and (r.start, r.end) != (e.start, e.end)
-                                    for r in inside)
+        return bool(inside) and all(r.type != e.type and e.start <= r.start and r.end <= e.end
+                                    and (r.start, r.end) != (e.start, e.end) for r in inside)
 
     take(model_ents, lambda e: pol[e.type] == "cover" and covers(e))
     take(rule_ents, lambda e: pol[e.type] != "model")

@@ -240,7 +240,7 @@ def _tokenize_lines(args: tuple[str, list[str]]) -> "np.ndarray":
         tok = _TOKENIZERS[tok_dir] = BertTokenizerFast.from_pretrained(tok_dir)
     sep = tok.sep_token_id
     out: list[int] = []
-    for ids in tok(lines, add_special_tokens=False)["input_ids"]:
+    for ids in tok(lines, add_special_tokens=False, verbose=False)["input_ids"]:
         out += ids
         out.append(sep)
     return np.asarray(out, dtype=np.int32)
