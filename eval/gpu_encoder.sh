@@ -8,8 +8,10 @@
 #   bash eval/gpu_encoder.sh DATA_DIR OUT_DIR          (DATA_DIR: ../shared/data or a copy of it)
 #
 # Results (half-precision safetensors, tarred and split into 15 MB parts: `cat X.tar.part-* | tar x`):
-# OUT/classifier-small.tar.part-*, OUT/ner-small.tar.part-*, OUT/logs.tar.gz (logs and summaries).
-# The encoder itself does not come back (the transfer allows 64 MiB); rerun step 1 to get it.
+# OUT/encoder-small.tar.part-* (the pretrained encoder, MLM head included), OUT/ner-small.tar.part-*,
+# OUT/logs.tar.gz (logs and summaries, the classifier's scores among them). The transfer allows 8 files
+# and 64 MiB, so the classifier itself comes back only with RETURN_CLASSIFIER=1 (then instead of the
+# encoder). Session 7 ran it before the encoder was returned: that run brought the classifier and tagger.
 set -uo pipefail
 D=${1:-../shared/data}
 OUT=${2:-runs/gpu-encoder}
@@ -17,6 +19,7 @@ W=${WORK:-/tmp/gpu-encoder}
 PRETRAIN_MIN=${PRETRAIN_MIN:-3.7}
 CONFIG=${CONFIG:-small}      # tiny: a quick dry run of this script on a CPU
 BATCH=${BATCH:-512}
+RETURN_CLASSIFIER=${RETURN_CLASSIFIER:-0}
 NER_EPOCHS=${NER_EPOCHS:-8}
 CLF_EPOCHS=${CLF_EPOCHS:-8}
 END=${END:-540}              # seconds: nothing new starts after this
@@ -40,6 +43,7 @@ log "pretrain rc=$?"
 cp "$ENC/pretrain_summary.json" "$W/" 2>/dev/null
 python -c "import json,sys; d=json.load(open(sys.argv[1])); print({k: d.get(k) for k in ('steps','tokens_seen','final_loss_ema','corpus_tokens','tokenise_minutes','minutes_this_run')}); print(d['history'][-1] if d['history'] else '')" "$ENC/pretrain_summary.json"
 [ -f "$ENC/model.safetensors" ] || { pack_logs; exit 4; }
+[ "$RETURN_CLASSIFIER" = 1 ] || half_and_split "$ENC" encoder-small
 pack_logs
 
 # 2. entity tagger, at two learning rates, with early stopping on dev
@@ -65,7 +69,7 @@ if [ "$lim" -gt 50 ]; then
         --weak-per-label 1500 --hand-weight 5 > "$W/classify.log" 2>&1
     log "classify rc=$?"; grep "^epoch [0-9]*:" "$W/classify.log" | cut -c1-300
     cp "$W/classifier-small/training_summary.json" "$W/classify.summary.json" 2>/dev/null
-    [ -f "$W/classifier-small/model.safetensors" ] && half_and_split "$W/classifier-small" classifier-small
+    [ "$RETURN_CLASSIFIER" = 1 ] && [ -f "$W/classifier-small/model.safetensors" ] && half_and_split "$W/classifier-small" classifier-small
 fi
 pack_logs
 
