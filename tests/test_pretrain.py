@@ -59,6 +59,9 @@ def test_pretrain_resume_and_autotokenizer(corpus, tmp_path):
     assert s1["steps"] == 10
     s2 = pretrain(PretrainConfig(max_steps=14, masking="wwm", **base), progress=False)
     assert s2["steps"] == 14 and s2["tokens_seen"] == 14 * 8 * 32  # resumed, not restarted
+    card = (out / "README.md").read_text(encoding="utf-8")  # a model card with the command and this run's numbers
+    assert "pipeline_tag: fill-mask" in card and f"nlp pretrain --config tiny --corpus {corpus} --masking wwm" in card
+    assert "--max-steps 14" in card and f"--output {out}" in card and "| 14 | 3,584 |" in card
     assert (out / "model.safetensors").exists() and not list(out.glob("*.bin"))
     tok = AutoTokenizer.from_pretrained(str(out))
     model = AutoModelForMaskedLM.from_pretrained(str(out))

@@ -272,10 +272,10 @@ def write_model_card(out: Path, summary: dict, cfg: ClassifyConfig, baselines: d
         "## Recipe", "",
     ]
     if pre:
+        from .pretrain import pretrain_command
+
         pc = pre["config"]
-        lines += [f"Encoder: `nlp pretrain --config {pc['config']} --masking {pc['masking']} --max-steps {pc['max_steps']} "
-                  f"--warmup-steps {pc['warmup_steps']} --lr {pc['lr']} --batch-size {pc['batch_size']} --seq-len {pc['seq_len']} "
-                  f"--output {cfg.base}` ({pre['steps']} steps, {pre['tokens_seen']:,} tokens, {pre['params']:,} parameters, "
+        lines += [f"Encoder: `{pretrain_command(pc, cfg.base)}` ({pre['steps']} steps, {pre['tokens_seen']:,} tokens, {pre['params']:,} parameters, "
                   f"final MLM loss {pre['final_loss_ema']:.3f}, on {pre['device']}).", ""]
     else:
         lines += [f"Encoder: `{cfg.base}`.", ""]

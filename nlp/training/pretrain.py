@@ -483,7 +483,60 @@ def pretrain(cfg: PretrainConfig, progress: bool = True) -> dict:
                "bf16": use_bf16, "minutes_this_run": round((time.time() - t0) / 60, 2),
                "params": sum(p.numel() for p in model.parameters()), **data_info, "history": history[-200:]}
     (out / "pretrain_summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1))
+    write_encoder_card(out, summary)
     return summary
+
+
+def pretrain_command(pc: dict, output: str | None = None) -> str:
+    """The ``nlp pretrain`` command line of a run's config (``pretrain_summary.json``'s ``config``)."""
+    parts = [f"nlp pretrain --config {pc['config']} --corpus {pc['corpus']} --masking {pc.get('masking', 'char')}",
+             f"--data {pc.get('data', 'stream')}" + (f" --workers {pc['workers']}" if pc.get("workers") else ""),
+             f"--seq-len {pc['seq_len']} --batch-size {pc['batch_size']} --lr {pc['lr']} --warmup-steps {pc['warmup_steps']}",
+             f"--max-steps {pc['max_steps']}" + (f" --max-minutes {pc['max_minutes']}" if pc.get("max_minutes") else "")
+             + (f" --stop-step {pc['stop_step']}" if pc.get("stop_step") else ""),
+             f"--seed {pc.get('seed', 0)} --output {output or pc['output']}"]
+    return " ".join(parts)
+
+
+def _vocab_size(out: Path) -> int | str:
+    p = out / "vocab.txt"
+    return sum(1 for line in p.read_text(encoding="utf-8").splitlines() if line) if p.exists() else "?"
+
+
+def write_encoder_card(out: Path, summary: dict) -> None:
+    """README.md model card of a pretrained encoder directory: data, recipe, the run's numbers."""
+    pc = summary["config"]
+    layers, hidden, heads, inter = CONFIGS[pc["config"]]
+    hist = summary.get("history") or []
+    tps = hist[-1]["tokens_per_s"] if hist else None
+    lines = [
+        "---", "language: zh", "library_name: transformers", "pipeline_tag: fill-mask", "tags: [bert, govreport-nlp]", "---", "",
+        f"# {out.name}: a character-level Chinese BERT pretrained by `nlp pretrain`", "",
+        f"A {layers}-layer / {hidden}-hidden BERT ({heads} heads, feed-forward {inter}; {summary['params']:,} parameters "
+        "with the masked-LM head), `model_type: bert`, safetensors, with a character vocabulary of "
+        f"{_vocab_size(out)} entries (`vocab.txt`; BERT special tokens, CJK characters and symbols by frequency in the "
+        "corpus, digits, Latin wordpieces). Load it with `AutoTokenizer` / "
+        "`AutoModelForMaskedLM`, or give the directory to `nlp train classify --base` / `nlp train ner --base`.", "",
+        "## Data", "",
+        f"The corpus files under `{pc['corpus']}`: lines of at least 8 characters, files drawn by size "
+        f"({', '.join(pc.get('upweight') or []) or 'none'} three times as often), packed into blocks of {pc['seq_len']} tokens "
+        f"([CLS] … [SEP], lines separated by [SEP]); {pc.get('masking', 'char')} masking of 15 % of the tokens "
+        "(80 % [MASK], 10 % random, 10 % kept)."
+        + (f" The corpus was tokenised once ({summary['corpus_tokens']:,} tokens) and blocks drawn at random places."
+           if summary.get("corpus_tokens") else ""), "",
+        "## Recipe", "",
+        f"`{pretrain_command(pc, str(out))}`", "",
+        f"AdamW (betas 0.9 / 0.98, weight decay 0.01), linear warm-up over {pc['warmup_steps']} steps and linear decay"
+        + (" to zero at the time budget" if pc.get("max_minutes") else "") + f"; seed {pc.get('seed', 0)}"
+        + ("; bf16 autocast" if summary.get("bf16") else "") + ".", "",
+        "## This run", "",
+        "| steps | tokens | final MLM loss (EMA) | tokens/s | minutes | device |", "|---|---|---|---|---|---|",
+        f"| {summary['steps']:,} | {summary['tokens_seen']:,} | "
+        + (f"{summary['final_loss_ema']:.3f}" if summary.get("final_loss_ema") is not None else "–")
+        + f" | {f'{tps:,}' if tps else '–'} | {summary.get('minutes_this_run', '–')} | {summary.get('device', '–')} |", "",
+        "`pretrain_summary.json` has the loss curve. A run with a time budget stops at a step count that depends "
+        "on the machine.", ""]
+    (out / "README.md").write_text("\n".join(lines), encoding="utf-8")
 
 
 def mlm_eval_loss(model_dir: str | Path, texts: list[str], seq_len: int = 128, seed: int = 0) -> float:
