@@ -1,0 +1,52 @@
+"""How an entity tagger combines with the rules on a gold file: strict F1 per type for every
+combination policy applied to one type at a time, the policy `nlp train ner` would choose, and
+the model spans a policy would add to the rules (right or wrong).
+
+    python eval/ner_combinations.py --ner DIR [--gold ../shared/data/gold/dev.jsonl] [--show-added LAW:cover]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def main() -> None:
+    from nlp.extract import extract
+    from nlp.ner import POLICIES, BertEntityExtractor, combine
+    from nlp.schema import ENTITY_TYPES
+    from nlp.training.ner import _gold_paragraphs, _strict_f1, choose_policy, dev_model_entities
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--ner", required=True)
+    ap.add_argument("--gold", default="../shared/data/gold/dev.jsonl")
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--show-added", default="LAW:cover", help="TYPE:POLICY whose added model spans are listed")
+    args = ap.parse_args()
+    _, paras = _gold_paragraphs(args.gold)
+    model = dev_model_entities(BertEntityExtractor(args.ner, mode="model", device=args.device), paras)
+    rules = [extract(p.text, first_paragraph=pi == 0) for _, pi, p in paras]
+    base, alone = _strict_f1(paras, rules), _strict_f1(paras, model)
+    print("| system | micro | " + " | ".join(ENTITY_TYPES) + " |\n|---" * 1 + "|---" * (len(ENTITY_TYPES) + 1) + "|")
+    for name, s in (("rules", base), ("model alone", alone)):
+        print(f"| {name} | {s['micro_f1']:.3f} | " + " | ".join(f"{s[t]:.3f}" for t in ENTITY_TYPES) + " |")
+    for t in ENTITY_TYPES:
+        for pol in POLICIES[1:]:
+            s = _strict_f1(paras, [combine(r, m, {t: pol}) for r, m in zip(rules, model)])
+            print(f"| {t}: {pol} | {s['micro_f1']:.3f} | " + " | ".join(f"{s[u]:.3f}" for u in ENTITY_TYPES) + " |")
+    policy, _ = choose_policy(paras, rules, model)
+    print("\nchosen on this gold file:", json.dumps(policy))
+    t, pol = args.show_added.split(":")
+    added = right = 0
+    for (_, _, p), r, m in zip(paras, rules, model):
+        gold = {(e["start"], e["end"], e["type"]) for e in p.entities}
+        for e in combine(r, m, {t: pol}):
+            if e.source == "model":
+                ok = (e.start, e.end, e.type) in gold
+                added, right = added + 1, right + ok
+                print(f"  {'right' if ok else 'wrong'} {e.type} {e.text}")
+    print(f"{t}:{pol} adds {added} model spans, {right} right")
+
+
+if __name__ == "__main__":
+    main()
