@@ -7,7 +7,7 @@ DOCNO > LAW > DATE > METRIC). ``extract(text)`` is the entry point.
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from .lexicon import law_lexicon
 from .schema import Entity
@@ -235,6 +235,37 @@ def metric_is_target(text: str, ent: Entity, sentence_label: str | None = None) 
 
 
 # --------------------------------------------------------------------------- combined
+
+
+# --------------------------------------------------------------------------- declined candidates
+
+# Rule-shaped spans the rules do not emit because LABELING.md may or may not call them
+# entities: an unbracketed name of an issuer's rule or plan (乐山市城市管理条例, 石柱县2025年…工作要点),
+# a bare year (2023全国…), a damaged document number (开州府办发〔202526号, 盐政办发〔202025).
+# Training gives them no silver ``O`` (nlp.training.ner); the ``verify`` combination lets a
+# token classifier accept them, bounds as the rules propose (nlp.ner).
+DECLINED_PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
+    ("LAW", re.compile(r"[\u4e00-\u9fa5]{1,8}(?:省|市|县|区|州|盟|旗)[\u4e00-\u9fa5\d（）()—\-]{2,30}?" + LAW_SUFFIX
+                       + r"(?![\u4e00-\u9fa5])")),
+    ("DATE", re.compile(r"(?<![\d.\-])(?:19|20)\d{2}(?![\d年.\-—–~～至到/%％])")),
+    ("DOCNO", re.compile(r"[\u4e00-\u9fa5]{1,12}\s*[〔\[［【]\s*(?:19|20)\d{2}[^号\s]{0,6}号?")),
+)
+
+
+def declined_candidates(text: str, rule_ents: Sequence[Entity]) -> list[Entity]:
+    """Spans of ``DECLINED_PATTERNS`` that overlap no rule entity (``source="candidate"``).
+    A document number's issuer code is trimmed of the running sentence as in ``extract_docno``."""
+    out = []
+    for typ, pat in DECLINED_PATTERNS:
+        for m in pat.finditer(text):
+            a, b = m.start(), m.end()
+            if typ == "DOCNO":
+                cm = _LING_PREFIX_STOP.match(text[a:b])
+                if cm and cm.end() < b - a - 1:
+                    a += cm.end()
+            if not any(a < e.end and e.start < b for e in rule_ents):
+                out.append(Entity(a, b, typ, text[a:b], source="candidate"))
+    return sorted(out, key=lambda e: (e.start, e.end))
 
 
 def _resolve(groups: Iterable[list[Entity]]) -> list[Entity]:

@@ -16,6 +16,11 @@ pass that forbids ``I-X`` after anything but ``B-X``/``I-X``, so every span is w
 Combination with the rules, per type (``ner.json`` ``combine``):
 
 - ``rules``: rule spans only;
+- ``verify``: rule spans, plus the rule-shaped candidates the rules decline
+  (``nlp.extract.declined_candidates``: a damaged document number, an unbracketed local rule
+  name, a bare year) that the model accepts: the geometric-mean probability of their
+  ``B-X I-X …`` tags is at least one half. The rules give the bounds, the model the verdict
+  (``source="verified"``). A document number must end in 号 (LABELING.md: issuer code through 号);
 - ``add``: rule spans, plus model spans that overlap no chosen span;
 - ``cover``: as ``add``, and a model span that overlaps no rule span of its own type and wholly
   contains rule spans of other types replaces them (an unbracketed title the rules did not see,
@@ -34,11 +39,11 @@ from typing import Sequence
 
 import numpy as np
 
-from .extract import extract, set_metric_targets
+from .extract import declined_candidates, extract, set_metric_targets
 from .schema import ENTITY_TYPES, Entity
 
 TAGS: tuple[str, ...] = ("O",) + tuple(f"{p}-{t}" for t in ENTITY_TYPES for p in "BI")
-POLICIES: tuple[str, ...] = ("rules", "add", "cover", "prefer", "model")
+POLICIES: tuple[str, ...] = ("rules", "verify", "add", "cover", "prefer", "model")
 MODES: tuple[str, ...] = ("rules", "model", "combined")
 IGNORE = -100
 
@@ -219,6 +224,33 @@ def tags_to_spans(offsets: Sequence[tuple[int, int]], tags: Sequence[int]) -> li
     return [tuple(s) for s in spans]  # type: ignore[misc]
 
 
+VERIFY_MIN_PROB = 0.5
+
+
+def verify_candidates(text: str, offsets: Sequence[tuple[int, int]], logp: np.ndarray,
+                      rule_ents: Sequence[Entity]) -> list[Entity]:
+    """The declined rule candidates of ``text`` that the model accepts (``verify`` policy):
+    geometric mean of P(B-X), P(I-X)… over the candidate's tokens ≥ ``VERIFY_MIN_PROB``."""
+    out = []
+    starts = {a: k for k, (a, _) in enumerate(offsets)}
+    for c in declined_candidates(text, rule_ents):
+        if c.type == "DOCNO" and not c.text.endswith("号"):
+            continue
+        k = starts.get(c.start)
+        if k is None:
+            continue
+        idx = [k]
+        while idx[-1] + 1 < len(offsets) and offsets[idx[-1] + 1][1] <= c.end:
+            idx.append(idx[-1] + 1)
+        if offsets[idx[-1]][1] != c.end:
+            continue
+        lp = [logp[idx[0], TAGS.index(f"B-{c.type}")]] + [logp[j, TAGS.index(f"I-{c.type}")] for j in idx[1:]]
+        prob = float(np.exp(np.mean(lp)))
+        if prob >= VERIFY_MIN_PROB:
+            out.append(Entity(c.start, c.end, c.type, c.text, source="verified", attrs={"prob": round(prob, 3)}))
+    return out
+
+
 # --------------------------------------------------------------------------- combination
 
 
@@ -240,6 +272,8 @@ def combine(rule_ents: Sequence[Entity], model_ents: Sequence[Entity], policy: d
             if keep(e) and e.end > e.start and not _overlaps(e, chosen):
                 chosen.append(e)
 
+    verified = [e for e in model_ents if e.source == "verified"]
+    model_ents = [e for e in model_ents if e.source != "verified"]
     take(model_ents, lambda e: pol[e.type] in ("prefer", "model"))
 
     def covers(e: Entity) -> bool:  # overlaps rule spans only by containing them, none of its own type
@@ -249,6 +283,7 @@ def combine(rule_ents: Sequence[Entity], model_ents: Sequence[Entity], policy: d
 
     take(model_ents, lambda e: pol[e.type] == "cover" and covers(e))
     take(rule_ents, lambda e: pol[e.type] != "model")
+    take(verified, lambda e: pol[e.type] == "verify")
     take(model_ents, lambda e: pol[e.type] in ("add", "cover"))
     return sorted(chosen, key=lambda e: e.start)
 
@@ -325,11 +360,16 @@ class BertEntityExtractor:
             per_text[owner[i]].append((window_tokens(enc, i), rows[i]))
         return [merge_windows(w) for w in per_text]
 
-    def model_entities_many(self, texts: Sequence[str]) -> list[list[Entity]]:
+    def model_entities_many(self, texts: Sequence[str], verified: bool = False) -> list[list[Entity]]:
+        """Model spans of each text; with ``verified``, also the declined rule candidates the
+        model accepts (``source="verified"``, for the ``verify`` combination)."""
         out = []
         for text, (offsets, logp) in zip(texts, self.token_scores(texts)):
             spans = tags_to_spans(offsets, viterbi_bio(logp))
-            out.append([Entity(a, b, t, text[a:b], source="model") for a, b, t in spans])
+            ents = [Entity(a, b, t, text[a:b], source="model") for a, b, t in spans]
+            if verified:
+                ents += verify_candidates(text, offsets, logp, extract(text))
+            out.append(ents)
         return out
 
     # -- entities as the pipeline uses them
@@ -339,7 +379,7 @@ class BertEntityExtractor:
         label spans) or (text, sentence label spans, first_paragraph): the rules are told which
         paragraph opens its document, as ``extract`` is. METRIC target flags as the rules set them."""
         texts = [it[0] for it in items]
-        model = self.model_entities_many(texts)
+        model = self.model_entities_many(texts, verified=self.mode == "combined" and "verify" in self.settings.combine.values())
         out = []
         for it, m in zip(items, model):
             text, sl, first = it[0], it[1], bool(it[2]) if len(it) > 2 else False

@@ -173,6 +173,38 @@ def test_combination_policies():
         combine(rules, model, {"LAW": "both"})
 
 
+def test_verify_accepts_declined_candidates_the_model_believes():
+    import numpy as np
+
+    from nlp.extract import declined_candidates
+    from nlp.ner import TAGS, verify_candidates
+
+    text = "按照开州府办发〔202526号和遂府〔20246,入选2023全国案例"
+    rules = extract(text)
+    assert not any(e.type == "DOCNO" for e in rules)  # damaged numbers: the rules decline them
+    cands = {(e.type, e.text) for e in declined_candidates(text, rules)}
+    assert ("DOCNO", "开州府办发〔202526号") in cands  # the running sentence (按照) trimmed off
+    assert ("DATE", "2023") in cands
+    offsets = [(i, i + 1) for i in range(len(text))]  # one token per character
+    logp = np.full((len(text), len(TAGS)), np.log(0.9))
+    logp[:, 1:] = np.log(0.1 / (len(TAGS) - 1))  # "O" everywhere ...
+    a = text.index("开州")
+    b = text.index("号") + 1
+    for j in range(a, b):  # ... except a confident DOCNO over the damaged number
+        logp[j] = np.log(0.02)
+        logp[j, TAGS.index("B-DOCNO" if j == a else "I-DOCNO")] = np.log(0.9)
+    c = text.index("遂府")
+    for j in range(c, c + 8):  # the model also likes the cut-off one, which has no 号
+        logp[j] = np.log(0.02)
+        logp[j, TAGS.index("B-DOCNO" if j == c else "I-DOCNO")] = np.log(0.9)
+    got = verify_candidates(text, offsets, logp, rules)
+    assert [(e.type, e.text, e.source) for e in got] == [("DOCNO", "开州府办发〔202526号", "verified")]
+    # verify takes them, other policies ignore them, and rules-only leaves them out
+    assert [e.text for e in combine(rules, got, {"DOCNO": "verify"}) if e.type == "DOCNO"] == ["开州府办发〔202526号"]
+    assert not any(e.type == "DOCNO" for e in combine(rules, got, {"DOCNO": "add"}))
+    assert not any(e.type == "DOCNO" for e in combine(rules, got, {}))
+
+
 def test_choose_policy_keeps_rules_unless_a_type_gains():
     from types import SimpleNamespace
 
@@ -210,6 +242,18 @@ def test_uncertain_ranges_and_bracket_dropout():
     assert "《" not in out.text and "》" not in out.text
     assert [out.text[a:b] for a, b, t in out.spans if t == "LAW"] == ["行政复议法"]
     assert drop_brackets(ex, 0.0, random.Random(0)) is ex
+
+
+def test_silver_says_nothing_inside_a_probable_unbracketed_title():
+    from nlp.training.ner import silver_example
+
+    text = "印发关于落实某市执法质量提升行动方案(2024—2026年)的通知,2024年完成"
+    assert any(e.type == "DATE" and e.text == "2024—2026年" for e in extract(text))
+    ex = silver_example("reports", "d|0", text, 0.05)
+    assert [text[a:b] for a, b, _ in ex.spans] == ["2024年"]  # the period inside the title is not a DATE
+    assert any(text[a:b].endswith("(2024—2026年)的通知") for a, b in ex.ignore)
+    bracketed = "印发《某市执法质量提升行动方案(2024—2026年)》"
+    assert silver_example("reports", "d|0", bracketed, 0.05).ignore == []  # a silver LAW is trusted
 
 
 def test_local_attention_init_only_when_positions_are_unstructured(tiny_bert):

@@ -47,7 +47,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from ..extract import DOCNO_RE, LAW_SUFFIX, extract
+from ..extract import DOCNO_RE, LAW_SUFFIX, declined_candidates, extract
 from ..ner import IGNORE, POLICIES, TAGS, NerSettings, align_tags, combine, encode_windows, window_tokens
 from ..schema import ENTITY_TYPES, Entity
 from ..text import build_document
@@ -102,37 +102,35 @@ def _open_text(path: Path):
     opener = gzip.open if path.suffix == ".gz" else lzma.open if path.suffix == ".xz" else open
     return opener(path, "rt", encoding="utf-8", errors="replace")
 
-_UNCERTAIN = (
-    # an unbracketed name of an issuer's rule or plan: 乐山市城市管理条例, 石柱县2025年…工作要点
-    re.compile(r"[\u4e00-\u9fa5]{1,8}(?:省|市|县|区|州|盟|旗)[\u4e00-\u9fa5\d（）()—\-]{2,30}?" + LAW_SUFFIX + r"(?![\u4e00-\u9fa5])"),
-    # a bare year: 2023全国城乡社区…
-    re.compile(r"(?<![\d.\-])(?:19|20)\d{2}(?![\d年.\-—–~～至到/%％])"),
-    # a damaged document number: 开州府办发〔202526号, 盐政办发〔202025
-    re.compile(r"[\u4e00-\u9fa5]{1,12}\s*[〔\[［【]\s*(?:19|20)\d{2}[^号\s]{0,6}号?"),
-)
-
-
 def uncertain_ranges(text: str, spans: Sequence[tuple[int, int, str]]) -> list[tuple[int, int]]:
-    """Ranges where a silver ``O`` is not trusted: rule-shaped candidates the rules declined
-    (matches overlapping a silver span are left alone)."""
-    out = []
-    for pat in _UNCERTAIN:
-        for m in pat.finditer(text):
-            a, b = m.start(), m.end()
-            if not any(a < e and s < b for s, e, _ in spans):
-                out.append((a, b))
-    return out
+    """Ranges where a silver ``O`` is not trusted: the rule-shaped candidates the rules declined
+    (``nlp.extract.declined_candidates``; candidates overlapping a silver span are left alone)."""
+    ents = [Entity(a, b, t, text[a:b]) for a, b, t in spans]
+    return [(e.start, e.end) for e in declined_candidates(text, ents)]
 
 
 _LAW_LIKE = re.compile(LAW_SUFFIX + r"\s*(?:[（(][^）)]{0,20}[）)])?$")
 
 
+# An unbracketed title the rules do not see, recognisable by its tail: a plan name with its
+# period (…实施方案(2023—2025年)) or a notice (关于…的通知). The rules would tag the years
+# inside it as DATE, which LABELING.md forbids inside a title; the silver says nothing there.
+_UNBRACKETED_TITLE = re.compile(
+    r"[^，,。；;：:、\s《》“”\"]{2,40}?" + LAW_SUFFIX + r"\s*[（(]\s*(?:19|20)\d{2}\s*[—\-–~～至]+\s*(?:19|20)\d{2}\s*年?\s*[）)]"
+    r"(?:的(?:通知|意见|决定|批复))?"
+    r"|关于[^，,。；;：:\s《》“”\"]{4,60}?的(?:通知|意见|决定|批复)")
+
+
 def silver_example(source: str, key: str, text: str, smoothing: float) -> NerExample:
     """Rule spans as silver labels. In the news corpus, where 《》 mostly name programmes,
     films and books, a title without a law-like ending (法, 条例, 办法, 规划, 意见 …) is
-    uncertain rather than LAW."""
+    uncertain rather than LAW. Inside a probable unbracketed title (``_UNBRACKETED_TITLE``,
+    overlapping no silver LAW) the silver has no spans and no ``O``."""
     spans = [(e.start, e.end, e.type) for e in extract(text)]
-    ignore = uncertain_ranges(text, spans)
+    titles = [m.span() for m in _UNBRACKETED_TITLE.finditer(text)
+              if not any(a < m.end() and m.start() < b for a, b, t in spans if t == "LAW")]
+    spans = [s for s in spans if not any(a <= s[0] and s[1] <= b for a, b in titles)]
+    ignore = uncertain_ranges(text, spans) + titles
     if source == "corpus:xinwenlianbo.txt.gz":
         doubtful = [(a, b, t) for a, b, t in spans if t == "LAW" and not _LAW_LIKE.search(text[a:b])]
         spans = [s for s in spans if s not in doubtful]
@@ -382,8 +380,10 @@ def choose_policy(paras, rule_ents: Sequence[Sequence[Entity]], model_ents: Sequ
     return best, best_scores
 
 
-def dev_model_entities(extractor, paras) -> list[list[Entity]]:
-    return extractor.model_entities_many([p.text for _, _, p in paras])
+def dev_model_entities(extractor, paras, verified: bool = False) -> list[list[Entity]]:
+    """Model spans of the dev paragraphs; with ``verified`` (for ``choose_policy``), also the
+    declined rule candidates the model accepts."""
+    return extractor.model_entities_many([p.text for _, _, p in paras], verified=verified)
 
 
 # --------------------------------------------------------------------------- model set-up
@@ -547,7 +547,7 @@ def train_ner(cfg: NerTrainConfig, progress: bool = True) -> dict:
     if paras is not None:
         ext = BertEntityExtractor(out, mode="model", device=str(device))
         rule_ents = [extract(p.text, first_paragraph=pi == 0) for _, pi, p in paras]
-        model_ents = dev_model_entities(ext, paras)
+        model_ents = dev_model_entities(ext, paras, verified=True)
         policy, _ = choose_policy(paras, rule_ents, model_ents)
         settings.combine = policy
         settings.save(out)
