@@ -650,6 +650,7 @@ def train_ner_cmd(
     stride: int = typer.Option(32, "--stride", help="tokens shared by consecutive windows"),
     label_smoothing: float = typer.Option(0.05, "--label-smoothing", help="label smoothing on silver tokens"),
     bracket_dropout: float = typer.Option(0.2, "--bracket-dropout", help="share of silver 《LAW》 titles trained without brackets"),
+    year_dropout: float = typer.Option(0.0, "--year-dropout", help="share of silver years running into a name (2023年全国…) trained as bare years"),
     max_windows: Optional[int] = typer.Option(None, "--max-windows", help="use at most this many training windows"),
     layers: Optional[int] = typer.Option(None, "--layers", help="keep only the first N encoder layers (default: all)"),
     position_init: str = typer.Option("auto", "--position-init", help="auto | local | keep: local attention (neighbour "
@@ -668,8 +669,8 @@ def train_ner_cmd(
     for f, flag in [(dev, "--dev"), (corpus, "--corpus"), *((h, "--hand") for h in hand or [])]:
         if f is not None and not f.exists():
             _fail(f"{f}: no such file or directory ({flag})")
-    if epochs < 1 or batch_size < 1 or corpus_lines < 0 or not 0 <= bracket_dropout <= 1 or not 0 <= label_smoothing < 1:
-        _fail("--epochs and --batch-size must be ≥ 1, --corpus-lines ≥ 0, --bracket-dropout in [0, 1], --label-smoothing in [0, 1)")
+    if epochs < 1 or batch_size < 1 or corpus_lines < 0 or not 0 <= bracket_dropout <= 1 or not 0 <= year_dropout <= 1 or not 0 <= label_smoothing < 1:
+        _fail("--epochs and --batch-size must be ≥ 1, --corpus-lines ≥ 0, --bracket-dropout and --year-dropout in [0, 1], --label-smoothing in [0, 1)")
     if max_length < 8 or not 0 <= stride < max_length - 2:
         _fail("--max-length must be ≥ 8 and 0 ≤ --stride < --max-length − 2")
     if (layers is not None and layers < 1) or position_init not in ("auto", "local", "keep"):
@@ -677,7 +678,7 @@ def train_ner_cmd(
     cfg = NerTrainConfig(base=base, output=str(output), reports=str(reports), corpus=str(corpus) if corpus else None,
                          dev_gold=str(dev) if dev else None, hand_labels=[str(h) for h in hand or []], hand_weight=hand_weight,
                          corpus_lines=corpus_lines, max_length=max_length, stride=stride, epochs=epochs, batch_size=batch_size,
-                         lr=lr, label_smoothing=label_smoothing, bracket_dropout=bracket_dropout, max_windows=max_windows,
+                         lr=lr, label_smoothing=label_smoothing, bracket_dropout=bracket_dropout, year_dropout=year_dropout, max_windows=max_windows,
                          layers=layers, position_init=position_init, threads=threads, seed=seed)
     try:
         s = train_ner(cfg)

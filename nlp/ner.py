@@ -282,6 +282,7 @@ def combine(rule_ents: Sequence[Entity], model_ents: Sequence[Entity], policy: d
                                     and (r.start, r.end) != (e.start, e.end) for r in inside)
 
     take(model_ents, lambda e: pol[e.type] == "cover" and covers(e))
+    take(verified, lambda e: pol[e.type] == "verify" and covers(e))
     take(rule_ents, lambda e: pol[e.type] != "model")
     take(verified, lambda e: pol[e.type] == "verify")
     take(model_ents, lambda e: pol[e.type] in ("add", "cover"))
@@ -379,7 +380,15 @@ class BertEntityExtractor:
         label spans) or (text, sentence label spans, first_paragraph): the rules are told which
         paragraph opens its document, as ``extract`` is. METRIC target flags as the rules set them."""
         texts = [it[0] for it in items]
-        model = self.model_entities_many(texts, verified=self.mode == "combined" and "verify" in self.settings.combine.values())
+        pols = set(self.settings.combine.values())
+        if self.mode == "combined" and pols <= {"rules", "verify"}:
+            # the model only judges the rules' declined candidates: read only the texts that have one
+            need = [i for i, t in enumerate(texts)
+                    if any(self.settings.combine.get(c.type) == "verify" for c in declined_candidates(t, extract(t)))]
+            got = dict(zip(need, self.model_entities_many([texts[i] for i in need], verified=True)))
+            model = [got.get(i, []) for i in range(len(texts))]
+        else:
+            model = self.model_entities_many(texts, verified=self.mode == "combined" and "verify" in pols)
         out = []
         for it, m in zip(items, model):
             text, sl, first = it[0], it[1], bool(it[2]) if len(it) > 2 else False

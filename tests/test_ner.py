@@ -244,6 +244,17 @@ def test_uncertain_ranges_and_bracket_dropout():
     assert drop_brackets(ex, 0.0, random.Random(0)) is ex
 
 
+def test_year_dropout_writes_years_running_into_a_name_as_bare_years():
+    from nlp.training.ner import drop_year_suffix, silver_example
+
+    text = "入选“2023年全国典型案例”,2023年度完成,2022年以来,2024年5月"
+    ex = silver_example("reports", "d|0", text, 0.05)
+    out = drop_year_suffix(ex, 1.0, random.Random(0))
+    assert out.text.startswith("入选“2023全国典型案例”")
+    assert [out.text[a:b] for a, b, t in out.spans if t == "DATE"] == ["2023", "2023年度", "2022年", "2024年5月"]
+    assert drop_year_suffix(ex, 0.0, random.Random(0)) is ex
+
+
 def test_silver_says_nothing_inside_a_probable_unbracketed_title():
     from nlp.training.ner import silver_example
 
@@ -477,3 +488,20 @@ def test_combined_entities_are_told_the_first_paragraph_as_the_rules_are(trained
     doc = annotate_text(f"{name}\n\n{name}\n", labeller=HeadingsLabeller())
     add_entities(doc, ext)
     assert [(e.start, e.type) for e in doc.entities] == [(doc.paragraphs[1].start, "LAW")]
+
+
+def test_verify_only_reads_just_the_texts_with_candidates_and_agrees_with_a_full_pass(trained_ner):
+    from nlp.ner import BertEntityExtractor, combine
+    from nlp.schema import ENTITY_TYPES
+
+    policy = {t: "verify" for t in ENTITY_TYPES}
+    ext = BertEntityExtractor(trained_ner, mode="combined", combine_policy=policy)
+    texts = ["依据《行政复议法》办结案件12件。", "见开州府办发〔202526号,入选2023全国案例。", "审议东湖市养犬管理条例草案。"]
+    seen = []
+    full = ext.model_entities_many(texts, verified=True)
+    orig = ext.model_entities_many
+    ext.model_entities_many = lambda ts, verified=False: seen.extend(ts) or orig(ts, verified)
+    got = ext.entities_many([(t, None) for t in texts])
+    assert seen == texts[1:]  # the first text has no declined candidate: the model is not run on it
+    want = [combine(extract(t), m, policy) for t, m in zip(texts, full)]
+    assert [[(e.start, e.end, e.type) for e in g] for g in got] == [[(e.start, e.end, e.type) for e in w] for w in want]

@@ -74,6 +74,7 @@ class NerTrainConfig:
     warmup_ratio: float = 0.06
     label_smoothing: float = 0.05  # silver tokens only
     bracket_dropout: float = 0.2  # share of silver 《LAW》 titles trained without their brackets
+    year_dropout: float = 0.0  # share of silver year DATEs running into a name trained as bare years
     max_windows: int | None = None  # cap on training windows (after shuffling), for quick runs
     layers: int | None = None  # keep only the first N encoder layers (None: all)
     position_init: str = "auto"  # auto | local | keep (see local_attention_init)
@@ -104,7 +105,8 @@ def _open_text(path: Path):
 
 def uncertain_ranges(text: str, spans: Sequence[tuple[int, int, str]]) -> list[tuple[int, int]]:
     """Ranges where a silver ``O`` is not trusted: the rule-shaped candidates the rules declined
-    (``nlp.extract.declined_candidates``; candidates overlapping a silver span are left alone)."""
+    (``nlp.extract.declined_candidates``; candidates overlapping a silver span are left alone,
+    except a LAW name holding spans of other types, such as a year)."""
     ents = [Entity(a, b, t, text[a:b]) for a, b, t in spans]
     return [(e.start, e.end) for e in declined_candidates(text, ents)]
 
@@ -129,8 +131,9 @@ def silver_example(source: str, key: str, text: str, smoothing: float) -> NerExa
     spans = [(e.start, e.end, e.type) for e in extract(text)]
     titles = [m.span() for m in _UNBRACKETED_TITLE.finditer(text)
               if not any(a < m.end() and m.start() < b for a, b, t in spans if t == "LAW")]
-    spans = [s for s in spans if not any(a <= s[0] and s[1] <= b for a, b in titles)]
     ignore = uncertain_ranges(text, spans) + titles
+    # silver spans inside a probable name (a year in 2024年…工作要点) are not trusted either
+    spans = [s for s in spans if not any(a <= s[0] and s[1] <= b and (a, b) != s[:2] for a, b in ignore)]
     if source == "corpus:xinwenlianbo.txt.gz":
         doubtful = [(a, b, t) for a, b, t in spans if t == "LAW" and not _LAW_LIKE.search(text[a:b])]
         spans = [s for s in spans if s not in doubtful]
@@ -210,6 +213,34 @@ def drop_brackets(ex: NerExample, rate: float, rng: random.Random) -> NerExample
                       [(m(a), m(b)) for a, b in ex.ignore if m(b) > m(a)], ex.weight, ex.smoothing)
 
 
+_YEAR_ONLY = re.compile(r"(?:19|20)\d{2}年")
+_YEAR_GOES_ON = re.compile(r"[\u4e00-\u9fa5]")
+_TEMPORAL_NEXT = set("度底初末中前后以起至到间内上下来春夏秋冬半一二三四五六七八九十")
+
+
+def drop_year_suffix(ex: NerExample, rate: float, rng: random.Random) -> NerExample:
+    """Write a share ``rate`` of the silver year DATEs (2023年) that run on into a name as bare
+    years (2023全国…典型案例, 2022全年): the 年 removed, the DATE kept on the four digits. The
+    rules decline bare years (an identifier may look like one), so the silver has none; a year
+    followed by a temporal word (年度, 年底, 年以来, 年上半年 …) is left alone."""
+    t = ex.text
+    cut = set()
+    for a, b, typ in ex.spans:
+        if (typ == "DATE" and _YEAR_ONLY.fullmatch(t[a:b]) and b < len(t) and _YEAR_GOES_ON.match(t[b])
+                and t[b] not in _TEMPORAL_NEXT and rng.random() < rate):
+            cut.add(b - 1)
+    if not cut:
+        return ex
+    shift = np.cumsum([0] + [1 if i in cut else 0 for i in range(len(t))])
+
+    def m(i: int) -> int:
+        return int(i - shift[i])
+
+    return NerExample(ex.source, ex.key, "".join(c for i, c in enumerate(t) if i not in cut),
+                      [(m(a), m(b), typ) for a, b, typ in ex.spans],
+                      [(m(a), m(b)) for a, b in ex.ignore if m(b) > m(a)], ex.weight, ex.smoothing)
+
+
 def build_examples(cfg: NerTrainConfig) -> tuple[list[NerExample], dict]:
     """Silver examples of the train reports and the corpus sample, hand-labelled paragraphs
     replacing their silver version; and counts for the model card."""
@@ -240,6 +271,8 @@ def build_examples(cfg: NerTrainConfig) -> tuple[list[NerExample], dict]:
             n_corpus[name] += 1
     if cfg.bracket_dropout > 0:
         examples = [drop_brackets(e, cfg.bracket_dropout, rng) if e.source != "hand" else e for e in examples]
+    if cfg.year_dropout > 0:
+        examples = [drop_year_suffix(e, cfg.year_dropout, rng) if e.source != "hand" else e for e in examples]
     counts = {
         "report_paragraphs_silver": n_reports,
         "hand_paragraphs": sum(1 for e in examples if e.source == "hand"),
@@ -602,6 +635,7 @@ def command_line(cfg: NerTrainConfig) -> str:
     for name, flag in [("epochs", "--epochs"), ("batch_size", "--batch-size"), ("lr", "--lr"), ("max_length", "--max-length"),
                        ("stride", "--stride"), ("corpus_lines", "--corpus-lines"), ("hand_weight", "--hand-weight"),
                        ("label_smoothing", "--label-smoothing"), ("bracket_dropout", "--bracket-dropout"),
+                       ("year_dropout", "--year-dropout"),
                        ("max_windows", "--max-windows"), ("layers", "--layers"), ("position_init", "--position-init"),
                        ("threads", "--threads"), ("seed", "--seed")]:
         if getattr(cfg, name) != getattr(default, name):
@@ -637,7 +671,8 @@ def write_model_card(out: Path, summary: dict, cfg: NerTrainConfig) -> None:
         "Silver-noise care: no loss on tokens in places where the rules decline a candidate that may be an "
         f"entity ({d['uncertain_ranges']} ranges: unbracketed names of local rules and plans, bare years, damaged "
         f"document numbers; in the news corpus, 《》 titles without a law-like ending); label smoothing {cfg.label_smoothing} on silver tokens only; bracket dropout "
-        f"{cfg.bracket_dropout} (silver 《LAW》 titles trained without their brackets). Dev (`gold/dev.jsonl`) is never "
+        f"{cfg.bracket_dropout} (silver 《LAW》 titles trained without their brackets); year dropout {cfg.year_dropout} "
+        "(silver years running into a name, 2023年全国…, trained as bare years, 2023全国…). Dev (`gold/dev.jsonl`) is never "
         "trained on; it chose the epoch and the combination.", "",
         "## Recipe", "",
         f"`{command_line(cfg)}` (seed {cfg.seed}; {summary['data_minutes']} min data, {summary['train_minutes']} min "
@@ -651,8 +686,10 @@ def write_model_card(out: Path, summary: dict, cfg: NerTrainConfig) -> None:
     dev = summary.get("dev")
     if dev:
         lines += ["Combination chosen on dev: " + ", ".join(f"{t} `{p}`" for t, p in summary["combine"].items())
-                  + " (`rules`: rule spans only; `add`: model spans added where they overlap no rule span; "
-                  "`prefer`: model spans first; `model`: model spans only).", "",
+                  + " (`rules`: rule spans only; `verify`: rule spans plus the candidates the rules decline — damaged "
+                  "document numbers, unbracketed local rule names, bare years — that the model accepts; `add`: model "
+                  "spans added where they overlap no rule span; `cover`: as `add`, and a model span replaces the rule "
+                  "spans of other types it wholly contains; `prefer`: model spans first; `model`: model spans only).", "",
                   "## Scores on `gold/dev.jsonl` (entity strict F1, `nlp eval`)", "",
                   "| system | micro-F1 | LAW | DOCNO | METRIC | DATE | partial micro-F1 | METRIC target acc. |",
                   "|---|---|---|---|---|---|---|---|"]
