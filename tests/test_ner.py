@@ -505,3 +505,21 @@ def test_verify_only_reads_just_the_texts_with_candidates_and_agrees_with_a_full
     assert seen == texts[1:]  # the first text has no declined candidate: the model is not run on it
     want = [combine(extract(t), m, policy) for t, m in zip(texts, full)]
     assert [[(e.start, e.end, e.type) for e in g] for g in got] == [[(e.start, e.end, e.type) for e in w] for w in want]
+
+
+def test_shipped_entity_tagger_verifies_damaged_document_numbers():
+    """models/ner-small, combined as its ner.json says (DOCNO verify): a document number whose
+    closing bracket was lost in scraping is taken, a cut-off one without 号 is not, and every
+    other span is the rules'."""
+    from nlp.ner import BertEntityExtractor, NerSettings
+
+    d = ROOT / "models" / "ner-small"
+    assert NerSettings.load(d).combine["DOCNO"] == "verify"
+    ext = BertEntityExtractor(d, mode="combined", device="cpu")
+    text = "按照《东湖区2024年法治政府建设工作要点》(东湖府办发〔202419号)要求,全区完成各项任务。"
+    got = [(e.type, e.text, e.source) for e in ext.entities(text)]
+    assert got == [("LAW", "东湖区2024年法治政府建设工作要点", "rules"), ("DOCNO", "东湖府办发〔202419号", "verified")]
+    cut = "附件:东湖府发〔20247"
+    assert not any(e.type == "DOCNO" for e in ext.entities(cut))
+    plain = "依据《行政复议法》办结案件12件,2024年完成。"
+    assert [(e.start, e.end, e.type) for e in ext.entities(plain)] == [(e.start, e.end, e.type) for e in extract(plain)]
