@@ -194,15 +194,11 @@ def sample_corpus_lines(corpus_dir: str | Path, files: Sequence[str], n: int, se
     return out
 
 
-def drop_brackets(ex: NerExample, rate: float, rng: random.Random) -> NerExample:
-    """Remove the 《》 around a share ``rate`` of the LAW spans (offsets shifted)."""
-    t = ex.text
-    cut = set()
-    for a, b, typ in ex.spans:
-        if typ == "LAW" and a > 0 and b < len(t) and t[a - 1] == "《" and t[b] == "》" and rng.random() < rate:
-            cut.update((a - 1, b))
+def _remove_chars(ex: NerExample, cut: set[int]) -> NerExample:
+    """``ex`` with the characters at positions ``cut`` removed, spans and ignore ranges shifted."""
     if not cut:
         return ex
+    t = ex.text
     shift = np.cumsum([0] + [1 if i in cut else 0 for i in range(len(t))])  # removed characters before i
 
     def m(i: int) -> int:
@@ -211,6 +207,16 @@ def drop_brackets(ex: NerExample, rate: float, rng: random.Random) -> NerExample
     return NerExample(ex.source, ex.key, "".join(c for i, c in enumerate(t) if i not in cut),
                       [(m(a), m(b), typ) for a, b, typ in ex.spans],
                       [(m(a), m(b)) for a, b in ex.ignore if m(b) > m(a)], ex.weight, ex.smoothing)
+
+
+def drop_brackets(ex: NerExample, rate: float, rng: random.Random) -> NerExample:
+    """Remove the 《》 around a share ``rate`` of the LAW spans (offsets shifted)."""
+    t = ex.text
+    cut = set()
+    for a, b, typ in ex.spans:
+        if typ == "LAW" and a > 0 and b < len(t) and t[a - 1] == "《" and t[b] == "》" and rng.random() < rate:
+            cut.update((a - 1, b))
+    return _remove_chars(ex, cut)
 
 
 _YEAR_ONLY = re.compile(r"(?:19|20)\d{2}年")
@@ -229,16 +235,7 @@ def drop_year_suffix(ex: NerExample, rate: float, rng: random.Random) -> NerExam
         if (typ == "DATE" and _YEAR_ONLY.fullmatch(t[a:b]) and b < len(t) and _YEAR_GOES_ON.match(t[b])
                 and t[b] not in _TEMPORAL_NEXT and rng.random() < rate):
             cut.add(b - 1)
-    if not cut:
-        return ex
-    shift = np.cumsum([0] + [1 if i in cut else 0 for i in range(len(t))])
-
-    def m(i: int) -> int:
-        return int(i - shift[i])
-
-    return NerExample(ex.source, ex.key, "".join(c for i, c in enumerate(t) if i not in cut),
-                      [(m(a), m(b), typ) for a, b, typ in ex.spans],
-                      [(m(a), m(b)) for a, b in ex.ignore if m(b) > m(a)], ex.weight, ex.smoothing)
+    return _remove_chars(ex, cut)
 
 
 def build_examples(cfg: NerTrainConfig) -> tuple[list[NerExample], dict]:
