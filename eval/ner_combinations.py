@@ -2,7 +2,10 @@
 combination policy applied to one type at a time, the policy `nlp train ner` would choose, and
 the model spans a policy would add to the rules (right or wrong).
 
-    python eval/ner_combinations.py --ner DIR [--gold ../shared/data/gold/dev.jsonl] [--show-added LAW:cover]
+    python eval/ner_combinations.py --ner DIR [--gold ../shared/data/gold/dev.jsonl] [--show-added LAW:cover] [--candidates]
+
+With --candidates, every candidate the rules decline (nlp.extract.declined_candidates) is listed
+with the tagger's geometric-mean tag probability (the ``verify`` score) and whether it is gold.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ def main() -> None:
     ap.add_argument("--gold", default="../shared/data/gold/dev.jsonl")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--show-added", default="LAW:cover", help="TYPE:POLICY whose added model spans are listed")
+    ap.add_argument("--candidates", action="store_true", help="list the declined candidates with their verify score")
     args = ap.parse_args()
     _, paras = _gold_paragraphs(args.gold)
     model = dev_model_entities(BertEntityExtractor(args.ner, mode="model", device=args.device), paras, verified=True)
@@ -47,6 +51,30 @@ def main() -> None:
                 added, right = added + 1, right + ok
                 print(f"  {'right' if ok else 'wrong'} {e.type} {e.text}")
     print(f"{t}:{pol} adds {added} model spans, {right} right")
+    if args.candidates:
+        show_candidates(args.ner, args.device, paras)
+
+
+def show_candidates(ner: str, device: str, paras) -> None:
+    import numpy as np
+
+    from nlp.extract import declined_candidates, extract
+    from nlp.ner import TAGS, BertEntityExtractor
+
+    ext = BertEntityExtractor(ner, mode="model", device=device)
+    print("\ndeclined candidates (verify score: geometric mean of P(B-X), P(I-X)…; DOCNO needs 号 as well)")
+    for (_, pi, p), (offsets, logp) in zip(paras, ext.token_scores([p.text for _, _, p in paras])):
+        gold = {(e["start"], e["end"], e["type"]) for e in p.entities}
+        starts = {a: k for k, (a, _) in enumerate(offsets)}
+        for c in declined_candidates(p.text, extract(p.text, first_paragraph=pi == 0)):
+            k = starts.get(c.start)
+            if k is None:
+                continue
+            idx = [k]
+            while idx[-1] + 1 < len(offsets) and offsets[idx[-1] + 1][1] <= c.end:
+                idx.append(idx[-1] + 1)
+            lp = [logp[idx[0], TAGS.index(f"B-{c.type}")]] + [logp[j, TAGS.index(f"I-{c.type}")] for j in idx[1:]]
+            print(f"  {float(np.exp(np.mean(lp))):.3f} {'gold' if (c.start, c.end, c.type) in gold else '----'} {c.type} {c.text}")
 
 
 if __name__ == "__main__":
