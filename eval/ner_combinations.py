@@ -56,25 +56,17 @@ def main() -> None:
 
 
 def show_candidates(ner: str, device: str, paras) -> None:
-    import numpy as np
-
     from nlp.extract import declined_candidates, extract
-    from nlp.ner import TAGS, BertEntityExtractor
+    from nlp.ner import BertEntityExtractor, span_score
 
     ext = BertEntityExtractor(ner, mode="model", device=device)
     print("\ndeclined candidates (verify score: geometric mean of P(B-X), P(I-X)…; DOCNO needs 号 as well)")
     for (_, pi, p), (offsets, logp) in zip(paras, ext.token_scores([p.text for _, _, p in paras])):
         gold = {(e["start"], e["end"], e["type"]) for e in p.entities}
-        starts = {a: k for k, (a, _) in enumerate(offsets)}
         for c in declined_candidates(p.text, extract(p.text, first_paragraph=pi == 0)):
-            k = starts.get(c.start)
-            if k is None:
-                continue
-            idx = [k]
-            while idx[-1] + 1 < len(offsets) and offsets[idx[-1] + 1][1] <= c.end:
-                idx.append(idx[-1] + 1)
-            lp = [logp[idx[0], TAGS.index(f"B-{c.type}")]] + [logp[j, TAGS.index(f"I-{c.type}")] for j in idx[1:]]
-            print(f"  {float(np.exp(np.mean(lp))):.3f} {'gold' if (c.start, c.end, c.type) in gold else '----'} {c.type} {c.text}")
+            score = span_score(c, offsets, logp)
+            if score is not None:
+                print(f"  {score:.3f} {'gold' if (c.start, c.end, c.type) in gold else '----'} {c.type} {c.text}")
 
 
 if __name__ == "__main__":

@@ -235,23 +235,28 @@ def verify_candidates(text: str, offsets: Sequence[tuple[int, int]], logp: np.nd
     """The declined rule candidates of ``text`` that the model accepts (``verify`` policy):
     geometric mean of P(B-X), P(I-X)… over the candidate's tokens ≥ ``VERIFY_MIN_PROB``."""
     out = []
-    starts = {a: k for k, (a, _) in enumerate(offsets)}
     for c in declined_candidates(text, rule_ents):
         if c.type == "DOCNO" and not c.text.endswith("号"):
             continue
-        k = starts.get(c.start)
-        if k is None:
-            continue
-        idx = [k]
-        while idx[-1] + 1 < len(offsets) and offsets[idx[-1] + 1][1] <= c.end:
-            idx.append(idx[-1] + 1)
-        if offsets[idx[-1]][1] != c.end:
-            continue
-        lp = [logp[idx[0], TAGS.index(f"B-{c.type}")]] + [logp[j, TAGS.index(f"I-{c.type}")] for j in idx[1:]]
-        prob = float(np.exp(np.mean(lp)))
-        if prob >= VERIFY_MIN_PROB:
+        prob = span_score(c, offsets, logp)
+        if prob is not None and prob >= VERIFY_MIN_PROB:
             out.append(Entity(c.start, c.end, c.type, c.text, source="verified", attrs={"prob": round(prob, 3)}))
     return out
+
+
+def span_score(e: Entity, offsets: Sequence[tuple[int, int]], logp: np.ndarray) -> float | None:
+    """Geometric mean of P(B-X), P(I-X)… over the tokens of span ``e`` (type X); None when the
+    span does not start and end on token bounds."""
+    k = next((j for j, (a, _) in enumerate(offsets) if a == e.start), None)
+    if k is None:
+        return None
+    idx = [k]
+    while idx[-1] + 1 < len(offsets) and offsets[idx[-1] + 1][1] <= e.end:
+        idx.append(idx[-1] + 1)
+    if offsets[idx[-1]][1] != e.end:
+        return None
+    lp = [logp[idx[0], TAGS.index(f"B-{e.type}")]] + [logp[j, TAGS.index(f"I-{e.type}")] for j in idx[1:]]
+    return float(np.exp(np.mean(lp)))
 
 
 # --------------------------------------------------------------------------- combination
