@@ -18,9 +18,10 @@ _OPEN = "〔\\[［(（【"
 _CLOSE = "〕\\]］)）】"
 _DOCNO_CODE_STOP = re.compile(r"(根据|按照|依据|参照|印发|转发|下发|关于|的|和|及|与|于|见|以|是|经|即|按|据|照|文件)$")
 DOCNO_RE = re.compile(
-    rf"(?P<code>[\u4e00-\u9fa5]{{1,12}})\s*[{_OPEN}]\s*(?P<year>(19|20)\d{{2}})\s*[{_CLOSE}]\s*(?P<num>\d{{1,5}})\s*号"
-    rf"|(?P<ling>[\u4e00-\u9fa5]{{1,12}}令\s*(\d{{4}}年)?\s*第\s*[\d一二三四五六七八九十百零〇]+\s*号)")
-_LING_PREFIX_STOP = re.compile(r"^.*?(根据|按照|依据|的|和|及|与|以|经)")
+    rf"(?P<code>[\u4e00-\u9fa5]{{1,12}})\s*[{_OPEN}]\s*(?P<year>(19|20)\d{{2}})\s*[{_CLOSE}]\s*(?P<num>\d{{1,5}})\s*[号號]"
+    rf"|(?P<ling>[\u4e00-\u9fa5]{{1,12}}令\s*(\d{{4}}年)?\s*第\s*[\d一二三四五六七八九十百零〇]+\s*[号號])")
+# words of the running sentence, and field labels of page chrome (发文字号皖交发〔2021〕63号)
+_LING_PREFIX_STOP = re.compile(r"^.*?(根据|按照|依据|的|和|及|与|以|经|字号|文号)")
 
 
 def extract_docno(text: str) -> list[Entity]:
@@ -127,8 +128,9 @@ DATE_RE = re.compile(
     rf"|{_Y}-\d{{1,2}}-\d{{1,2}}(?!\d)"
     rf"|{_Y}\.\d{{1,2}}\.\d{{1,2}}(?!\d)"
     rf"|{_Y}/\d{{1,2}}/\d{{1,2}}(?!\d)"
-    rf"|(?<![\d第])\d{{1,2}}月(?:\d{{1,2}}[日号])?(?:\s*[—–\-~～至到]\s*(?:\d{{1,2}}月)?\d{{1,2}}[日号])?"
-    rf"|(?<![\d第])\d{{1,2}}月份"
+    # a month with its day, a day range (10月10—11日) or a part of the month (10月份, 1月底, 3月上旬)
+    rf"|(?<![\d第])\d{{1,2}}月(?:\d{{1,2}}\s*[—–\-~～至到]\s*\d{{1,2}}[日号]|\d{{1,2}}[日号]|份|底|初|末|[上中下]旬)?"
+    rf"(?:\s*[—–\-~～至到]\s*(?:\d{{1,2}}月)?\d{{1,2}}[日号])?"
 )
 
 
@@ -140,7 +142,9 @@ def extract_date(text: str) -> list[Entity]:
             continue
         s = m.group(0)
         # bare month without day or year: needs 月 followed by something date-like or a day
-        if re.fullmatch(r"\d{1,2}月", s) and not re.match(r"(份|上旬|中旬|下旬|起|以来|底|初|末|,|，|、)", text[b:b + 2]):
+        # (于11月, 在11月 name a time as well)
+        if re.fullmatch(r"\d{1,2}月", s) and not re.match(r"(起|以来|,|，|、)", text[b:b + 2]) \
+                and not re.search(r"(于|在|至|到|自|从|截至)$", text[max(0, a - 2):a]):
             continue
         out.append(Entity(a, b, "DATE", s))
     return out
@@ -157,13 +161,16 @@ UNITS = sorted(
     """% ％ ‰ 个百分点 百分点 倍 个工作日 工作日 个月 小时 分钟 秒 天 日 周
     人次 家次 户次 件次 场次 辆次 艘次 批次 期次 车次 架次 项次 个次 次 人 名 位 户 家 所 座 处 个 项 件 条 部 份 篇 本 册 套 台 辆 艘 张 幅
     场 期 批 类 起 宗 例 起 单 笔 组 支 队 轮 门 节 课时 学时 元 万元 亿元 千元 美元 吨 公斤 千克 斤 亩 公顷 平方米 平方公里 公里 千米 米
-    立方米 千瓦 千瓦时 項 個 條 場 場次 萬元 億元 張 輛 戶 處 項次 萬人次 张次 册次 份次 人数 名次 项目 个村 个乡镇 个社区 条次 课 堂 次会议 篇次 页 GB 兆 户次 种 块 栋 间 所次 只 头 株 棵""".split(),
+    立方米 千瓦 千瓦时 項 個 條 場 場次 萬元 億元 張 輛 戶 處 項次 萬人次 张次 册次 份次 人数 名次 项目 条次 课 堂 次会议 篇次 页 GB 兆 户次 种 块 栋 间 所次 只 头 株 棵 票 大项 小项""".split(),
     key=len, reverse=True)
 _UNIT_RE = "|".join(re.escape(u) for u in UNITS)
 # a range is one METRIC: 3至5个, 1.2-1.5亿元, and 90%-95% (a percent repeated on both bounds)
+# text extracted from PDFs often has a space after the digits (280 余场次, 5 万件)
+_SP_MAG = r"(?:\s?[万亿千百萬億]+)?"
+_SP_APPROX = r"(?:\s?(?:余|多))?"
 METRIC_RE = re.compile(
-    rf"(?P<num>(?:{_AR_NUM}{_MAG}|{_CN_NUM}){_APPROX}"
-    rf"(?:(?P<pct>[%％‰])?\s*[—–\-~～至到]\s*(?:{_AR_NUM}{_MAG}|{_CN_NUM}))?{_APPROX}{_MAG})"
+    rf"(?P<num>(?:{_AR_NUM}{_SP_MAG}|{_CN_NUM}){_SP_APPROX}"
+    rf"(?:(?P<pct>[%％‰])?\s*[—–\-~～至到]\s*(?:{_AR_NUM}{_SP_MAG}|{_CN_NUM}))?{_APPROX}{_MAG})"
     rf"\s*(?P<unit>(?(pct)[%％‰]|(?:{_UNIT_RE})))")
 _ORDINAL_BEFORE = re.compile(r"(第|每|前|近|连续|逐|每隔|年均)$")
 # time frames and streaks: 近四年, 连续2年; frequencies: 每年一次

@@ -29,6 +29,9 @@ def test_docno_variants():
     assert spans("(东政办[2021]12号)", "DOCNO") == [("DOCNO", "东政办[2021]12号")]
     assert spans("(东政办(2019)92号)", "DOCNO") == [("DOCNO", "东政办(2019)92号")]
     assert spans("依据县政府令第6号执行", "DOCNO") == [("DOCNO", "县政府令第6号")]
+    # a field label of page chrome is not part of the number; traditional characters
+    assert spans("发文字号东政办发〔2022〕8号", "DOCNO") == [("DOCNO", "东政办发〔2022〕8号")]
+    assert spans("(東府辦〔2020〕4號)", "DOCNO") == [("DOCNO", "東府辦〔2020〕4號")]
 
 
 def test_metric_numbers_units_and_qualifiers():
@@ -41,6 +44,11 @@ def test_metric_numbers_units_and_qualifiers():
     # Chinese numerals with a measure word count
     assert spans("从六个方面推进,分两批次实施,办结三十余件。", "METRIC") == [
         ("METRIC", "六个"), ("METRIC", "两批次"), ("METRIC", "三十余件")]
+    # text extracted from a PDF: a space after the digits
+    assert spans("开展宣讲 120 余场次,办理 6 万件,满意 21 票。", "METRIC") == [
+        ("METRIC", "120 余场次"), ("METRIC", "6 万件"), ("METRIC", "21 票")]
+    # the measure word is the unit, the noun after it is not (12个社区, 7个村)
+    assert spans("建成12个社区服务站、7个村调解室。", "METRIC") == [("METRIC", "12个"), ("METRIC", "7个")]
 
 
 def test_metric_exclusions():
@@ -56,6 +64,10 @@ def test_dates():
     assert spans("实施2025—2027年行动,时间为2024年3月27日至6月7日。", "DATE") == [
         ("DATE", "2025—2027年"), ("DATE", "2024年3月27日至6月7日")]
     assert spans("今年和去年年底均完成。", "DATE") == []
+    # parts of a month and day ranges are part of the date; a bare month after 于/在 is a date
+    assert spans("每年2月底前报送,9月份完成,于5月8—9日举办培训,在11月召开会议。", "DATE") == [
+        ("DATE", "2月底"), ("DATE", "9月份"), ("DATE", "5月8—9日"), ("DATE", "11月")]
+    assert spans("共有11月的数据。", "DATE") == []
     # a year inside a document number is not a DATE
     assert spans("东府发〔2024〕6号", "DATE") == []
 
