@@ -174,7 +174,7 @@ METRIC_RE = re.compile(
     rf"\s*(?P<unit>(?(pct)[%％‰]|(?:{_UNIT_RE})))")
 _ORDINAL_BEFORE = re.compile(r"(第|每|前|近|连续|逐|每隔|年均)$")
 # time frames and streaks: 近四年, 连续2年; frequencies: 每年一次
-_NOT_AFTER_CN = re.compile(r"^(体|致|直|律|般|起|同|并|系列|些|线|流|级|手|把手|道|方面|下|上|中|是|要|定|切|旦|样|带一路)")
+_NOT_AFTER_CN = re.compile(r"^(体|致|直|律|般|起|同|并|系列|些|线|流|级|手|把手|道|方面|下|上|中|是|要|定|切|旦|样|带一路|位一体)")
 _FREQ_BEFORE = re.compile(r"(每(年|月|季度?|半年|周|天|日)?\S{0,4})$")
 _GOAL_CUES = re.compile(r"力争|确保|目标|不低于|不少于|争取|预期|计划(于|到|在|完成)|拟|务必|要达到|将达到|预计")
 
@@ -199,7 +199,10 @@ def extract_metric(text: str) -> list[Entity]:
         if cn:
             if len(num) == 1 and num in "一" and unit not in ("次", "批次", "场次", "人次", "件", "项", "个"):
                 continue
-            if re.search(r"(第|每|统|进|唯|同|万|之|其|另|逐|近|单|前|后|这|那|哪|任|某|全|专|不|多|几)$", text[max(0, a - 1):a]):
+            if re.search(r"(第|每|统|进|唯|同|万|之|其|另|逐|近|单|前|后|这|那|哪|任|某|全|专|不|多|几)$", text[max(0, a - 1):a]) \
+                    and text[max(0, a - 2):a] != "先后":  # 先后两次 counts
+                continue
+            if re.search(r"(周|星期|礼拜)$", text[max(0, a - 2):a]):  # 每周三 is a weekday
                 continue
             if _NOT_AFTER_CN.match(text[a + len(num):]):
                 continue
