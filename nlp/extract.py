@@ -45,7 +45,8 @@ _NOT_LAW_TITLE = re.compile(
 LAW_SUFFIX = r"(法典|法|条例|规定|规则|办法|细则|纲要|意见|决定|通知|方案|规划|计划|标准|准则|制度|协议|清单|要点|安排|指引|指南|目录)"
 # events, days and campaigns named after a law are not LAW
 _EVENT_AFTER = re.compile(r"^(日|宣传周|宣传月|宣传日|宣誓|晨读|进\S{0,3}(活动)?|知识竞赛|主题|学习月|公园|广场|文化|精神|实施\d+周年)")
-_LAW_BOUNDARY_AFTER = re.compile(r"^(律|规|院|治|官|学|制|务|庭|人|理|定|条例|典)")
+# the name goes on (行政复议法实施条例, 提升行政执法质量三年行动计划实施方案)
+_LAW_BOUNDARY_AFTER = re.compile(r"^(律|规|院|治|官|学|制|务|庭|人|理|定|条例|典|(实施|分工|工作)(方案|意见|细则|办法))")
 
 
 def _bracket_titles(text: str) -> list[tuple[int, int]]:
@@ -108,6 +109,9 @@ def extract_law(text: str, standalone: bool = True) -> list[Entity]:
                 continue
             after = text[b:b + 8]
             if _EVENT_AFTER.match(after) or _LAW_BOUNDARY_AFTER.match(after):
+                continue
+            # the tail of a local or yearly document's name (四川省优化营商环境条例, 浙江省法治政府建设实施纲要)
+            if a > 0 and text[a - 1] in "省市县区州旗盟镇乡年":
                 continue
             out.append(Entity(a, b, "LAW", text[a:b]))
             for i in range(a, b):

@@ -12,6 +12,12 @@ def test_law_brackets_and_unbracketed():
         ("LAW", "东湖县重大行政决策程序规定"), ("LAW", "东湖县行政执法公示办法")]
     assert spans("组织干部学习宪法,贯彻实施行政复议法,宣传民法典。", "LAW") == [
         ("LAW", "宪法"), ("LAW", "行政复议法"), ("LAW", "民法典")]
+    # central documents cited without 《》
+    assert spans("认真落实党政主要负责人履行推进法治建设第一责任人职责规定和法治政府建设实施纲要。", "LAW") == [
+        ("LAW", "党政主要负责人履行推进法治建设第一责任人职责规定"), ("LAW", "法治政府建设实施纲要")]
+    # but not the tail of a local document's name, nor the head of a longer one
+    assert spans("印发东湖省法治政府建设实施纲要。", "LAW") == []
+    assert spans("出台提升行政执法质量三年行动计划实施方案。", "LAW") == []
     # nested titles are one entity
     assert spans("制定《关于贯彻〈东湖县法治建设规划〉的实施意见》。", "LAW") == [
         ("LAW", "关于贯彻〈东湖县法治建设规划〉的实施意见")]
