@@ -49,6 +49,13 @@ _EVENT_AFTER = re.compile(r"^(日|宣传周|宣传月|宣传日|宣誓|晨读|�
 _LAW_BOUNDARY_AFTER = re.compile(r"^(律|规|院|治|官|学|制|务|庭|人|理|定|条例|典|(实施|分工|工作)(方案|意见|细则|办法))")
 
 
+_DRAFT_NAME = re.compile(
+    r"(?:(?<=[，。；、：:,;\s])|^|(?<=审议|起草|制定|修订|修改|推进|论证|完成|提请|出台|报送))"
+    r"([\u4e00-\u9fa5]{1,10}?(?:省|市|县|区|州|自治区|特区)[\u4e00-\u9fa5（）()]{2,30}?(?:条例|办法|规定|规则|细则))"
+    r"(?=(?:修订)?草案|[（(](?:修订)?草案[）)]|[（(]修订[）)])")
+_DRAFT_VERBS = re.compile(r"^.*(审议|提请|起草|制定|修订|修改|推进|论证|完成|出台|报送)")
+
+
 def _bracket_titles(text: str) -> list[tuple[int, int]]:
     """Spans inside the outermost 《…》 pairs (nested 〈〉/《》 kept inside)."""
     spans = []
@@ -99,6 +106,16 @@ def extract_law(text: str, standalone: bool = True) -> list[Entity]:
         if not any(taken[a:b]) and text.count("《", 0, a) <= text.count("》", 0, a):
             out.append(Entity(a, b, "LAW", text[a:b]))
             for i in range(a, b + 1):
+                taken[i] = True
+    # a draft local regulation named without 《》 (审议四川省养老机构条例草案): the name, 草案 outside
+    for m in _DRAFT_NAME.finditer(text):
+        a, b = m.start(1), m.end(1)
+        cut = _DRAFT_VERBS.match(text[a:b])
+        if cut:
+            a += cut.end()
+        if b - a >= 5 and not any(taken[a:b]):
+            out.append(Entity(a, b, "LAW", text[a:b]))
+            for i in range(a, b):
                 taken[i] = True
     # unbracketed law names from the lexicon
     lex = law_lexicon()

@@ -36,6 +36,7 @@ CENTRAL_DOCS = """法治政府建设实施纲要 法治中国建设规划 法治
 
 _TITLE_RE = re.compile(r"《(?:中华人民共和国)?([\u4e00-\u9fa5]{2,24}?(?:法典|法|条例))》")
 _PREFIX = "中华人民共和国"
+_BUILD_VERSION = 2  # part of the cache key: bump it when build_law_lexicon changes
 
 
 def shared_data_dir() -> Path | None:
@@ -71,6 +72,9 @@ def build_law_lexicon(corpus_dir: Path, min_count: int = 2) -> list[str]:
             continue
         if re.search(r"(关于|的|和|若干|暂行规定)$", name):
             continue
+        # generic words, not names: the 实施办法 of 《…法》实施办法, a 管理办法
+        if re.fullmatch(r"(实施|管理|工作|暂行|试行|组织|处理|考核)(办法|条例|细则)", name):
+            continue
         names.append(name)
     return sorted(names)
 
@@ -87,7 +91,7 @@ def law_lexicon() -> LawLexicon:
     data = shared_data_dir()
     if data is not None and (data / "corpus").is_dir() and not os.environ.get("GOVREPORT_NO_CORPUS_LEXICON"):
         corpus = data / "corpus"
-        key = hashlib.sha1("|".join(f"{f.name}:{f.stat().st_size}" for f in sorted(corpus.glob("*.txt.gz"))).encode()).hexdigest()[:12]
+        key = hashlib.sha1((f"v{_BUILD_VERSION}|" + "|".join(f"{f.name}:{f.stat().st_size}" for f in sorted(corpus.glob("*.txt.gz")))).encode()).hexdigest()[:12]
         cached = cache_dir() / f"law_lexicon-{key}.txt"
         if cached.exists():
             built = cached.read_text(encoding="utf-8").split()

@@ -18,6 +18,11 @@ def test_law_brackets_and_unbracketed():
     # but not the tail of a local document's name, nor the head of a longer one
     assert spans("印发东湖省法治政府建设实施纲要。", "LAW") == []
     assert spans("出台提升行政执法质量三年行动计划实施方案。", "LAW") == []
+    # a draft local regulation named without 《》: the name, 草案 outside
+    assert spans("提请审议东湖省养老服务条例草案、东湖省红十字会条例修订草案。", "LAW") == [
+        ("LAW", "东湖省养老服务条例"), ("LAW", "东湖省红十字会条例")]
+    # generic words are not names (the corpus cites 《…实施办法》 titles, the lexicon leaves them out)
+    assert spans("制定《东湖省物业条例》实施办法和管理办法。", "LAW") == [("LAW", "东湖省物业条例")]
     # nested titles are one entity
     assert spans("制定《关于贯彻〈东湖县法治建设规划〉的实施意见》。", "LAW") == [
         ("LAW", "关于贯彻〈东湖县法治建设规划〉的实施意见")]
