@@ -84,6 +84,27 @@ _STANDALONE_NAME = re.compile(
 _TASK_VERB = re.compile(r"^(制定|修订|修改|出台|起草|完善|健全|落实|贯彻|实施|执行|加强|推进|严格|废止|清理|研究|审议|印发|报送)")
 
 
+# what a 《》 title names, told by the words around it (LABELING.md: books, published studies, lecture
+# titles, programmes and case write-ups are not LAW): 《…》等书籍, 作《…》专题辅导, 编写出版《…》
+_NOT_LAW_AFTER = re.compile(
+    r"^(等|系列|一书|一文)?(书籍|读物|丛书|专著|著作|图书|专刊|期刊|杂志|节目|栏目|专栏|案例|公开课|微课|课程|文章|理论文章|署名文章|"
+    r"专题辅导|专题讲座|专题授课|专题党课|讲座|辅导报告|授课|第[一二三四五六七八九十]+卷)")
+_NOT_LAW_BEFORE = re.compile(r"(出版|刊发|发表|刊载|撰写|主讲|讲授)$")
+
+
+def _not_law_context(text: str, titles: Sequence[tuple[int, int]], k: int) -> bool:
+    """Whether the words around the k-th 《》 title (or the run of titles it stands in, 《A》《B》等书籍)
+    say it is a book, study, lecture, programme or case rather than a rule."""
+    first = last = k
+    while last + 1 < len(titles) and re.fullmatch(r"》\s*[、，,和及与]?\s*《", text[titles[last][1]:titles[last + 1][0]]):
+        last += 1
+    while first > 0 and re.fullmatch(r"》\s*[、，,和及与]?\s*《", text[titles[first - 1][1]:titles[first][0]]):
+        first -= 1
+    after = text[titles[last][1] + 1:titles[last][1] + 12]
+    before = text[max(0, titles[first][0] - 5):max(0, titles[first][0] - 1)]
+    return bool(_NOT_LAW_AFTER.match(after) or _NOT_LAW_BEFORE.search(before))
+
+
 def extract_law(text: str, standalone: bool = True) -> list[Entity]:
     out: list[Entity] = []
     taken = [False] * len(text)
@@ -93,9 +114,10 @@ def extract_law(text: str, standalone: bool = True) -> list[Entity]:
         out.append(Entity(a, b, "LAW", text[a:b]))
         for i in range(a, b):
             taken[i] = True
-    for a, b in _bracket_titles(text):
+    titles = _bracket_titles(text)
+    for k, (a, b) in enumerate(titles):
         title = text[a:b].strip()
-        if not title or _NOT_LAW_TITLE.search(title):
+        if not title or _NOT_LAW_TITLE.search(title) or _not_law_context(text, titles, k):
             continue
         out.append(Entity(a, b, "LAW", text[a:b]))
         for i in range(a - 1, min(b + 1, len(text))):
@@ -329,6 +351,12 @@ def extract(text: str, sentence_labels: list[tuple[int, int, str]] | None = None
     is only a rule's name is the document's own title, not a LAW mention."""
     ents = _resolve([extract_docno(text), extract_law(text, standalone=not first_paragraph), extract_date(text),
                      extract_metric(text)])
+    # a 《》 title that is not a rule (a book, a study: 《…学习纲要(2025年版)》) carries no DATE or METRIC either
+    laws = [(e.start, e.end) for e in ents if e.type == "LAW"]
+    other_titles = [(a, b) for a, b in _bracket_titles(text) if (a, b) not in laws]
+    if other_titles:
+        ents = [e for e in ents if e.type not in ("DATE", "METRIC")
+                or not any(a <= e.start and e.end <= b for a, b in other_titles)]
     set_metric_targets(text, ents, sentence_labels)
     return ents
 

@@ -31,8 +31,14 @@ def test_law_brackets_and_unbracketed():
 def test_law_exclusions():
     # events, days and campaigns named after a law; newspapers and study materials
     for t in ["开展国家宪法日活动。", "组织宪法宣传周。", "开展民法典宣传月活动。", "组织宪法宣誓仪式。",
-              "在《人民日报》刊发文章。", "学习《习近平法治思想学习纲要》。"]:
+              "在《人民日报》刊发文章。", "学习《习近平法治思想学习纲要》。",
+              # books, lectures, published studies and case write-ups, told by the words around them
+              "研读《法治之路》《依法行政十讲》等书籍。", "邀请专家作《新时代法治政府》专题辅导。",
+              "编写出版《东湖法治大事记》。", "《东湖调解一线牵》案例入选全省典型。"]:
         assert spans(t, "LAW") == [], t
+    # and no date inside such a title
+    assert spans("学习《东湖法治读本(2025年版)》等读物。") == []
+    assert spans("学习《宪法》《民法典》等法律。", "LAW") == [("LAW", "宪法"), ("LAW", "民法典")]
 
 
 def test_docno_variants():
