@@ -306,6 +306,12 @@ DECLINED_PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
                        r"[^，。；、：:,;\s《》“”\"（）()〈〉<>]{2,40}?" + LAW_SUFFIX
                        + r"(?:\s*[（(]\s*(?:19|20)\d{2}\s*[—\-–~～至]+\s*(?:19|20)\d{2}\s*年?\s*[）)])?"
                        r"(?=[，。；、：:,;\s）)]|等|和|及|与|草案|修订草案|的(?!通知|意见|决定)|$)")),
+    # an unbracketed title recognisable by its tail: a plan name with its period
+    # (…实施方案(2023—2025年)) or a notice (关于…的通知)
+    ("LAW", re.compile(
+        r"[^，,。；;：:、\s《》“”\"]{2,40}?" + LAW_SUFFIX + r"\s*[（(]\s*(?:19|20)\d{2}\s*[—\-–~～至]+\s*(?:19|20)\d{2}\s*年?\s*[）)]"
+        r"(?:的(?:通知|意见|决定|批复))?"
+        r"|关于[^，,。；;：:\s《》“”\"]{4,60}?的(?:通知|意见|决定|批复)")),
     ("DATE", re.compile(r"(?<![\d.\-])(?:19|20)\d{2}(?![\d年.\-—–~～至到/%％])")),
     ("DOCNO", re.compile(r"[\u4e00-\u9fa5]{1,12}\s*[〔\[［【]\s*(?:19|20)\d{2}[^号\s]{0,6}号?")),
 )
@@ -315,7 +321,7 @@ def declined_candidates(text: str, rule_ents: Sequence[Entity]) -> list[Entity]:
     """Spans of ``DECLINED_PATTERNS`` that overlap no rule entity, except that a LAW name may wholly
     contain rule spans of other types (``source="candidate"``).
     A document number's issuer code is trimmed of the running sentence as in ``extract_docno``."""
-    out = []
+    out: dict[tuple[int, int, str], Entity] = {}
     for typ, pat in DECLINED_PATTERNS:
         for m in pat.finditer(text):
             a, b = m.start(), m.end()
@@ -323,13 +329,21 @@ def declined_candidates(text: str, rule_ents: Sequence[Entity]) -> list[Entity]:
                 cm = _LING_PREFIX_STOP.match(text[a:b])
                 if cm and cm.end() < b - a - 1:
                     a += cm.end()
-            inside = [e for e in rule_ents if a < e.end and e.start < b]
-            # a name may hold a rule span of another type (the year of 2024年…工作要点): LABELING.md
-            # has no nested spans, so if the name is taken, it replaces that span
-            if not inside or typ == "LAW" and all(e.type != typ and a <= e.start and e.end <= b and (e.start, e.end) != (a, b)
-                                                  for e in inside):
-                out.append(Entity(a, b, typ, text[a:b], source="candidate"))
-    return sorted(out, key=lambda e: (e.start, e.end))
+            # a name's start is where the regex cannot be sure: 关于 inside it, or the word after a
+            # verb inside it (我们印发关于…的通知), are proposed as starts too
+            starts = [a] if typ != "LAW" else [a] + [a + k.start() for k in _INNER_START.finditer(text[a:b])
+                                                      if 0 < k.start() and b - a - k.start() >= 4]
+            for s in starts:
+                inside = [e for e in rule_ents if s < e.end and e.start < b]
+                # a name may hold a rule span of another type (the year of 2024年…工作要点): LABELING.md
+                # has no nested spans, so if the name is taken, it replaces that span
+                if not inside or typ == "LAW" and all(e.type != typ and s <= e.start and e.end <= b and (e.start, e.end) != (s, b)
+                                                      for e in inside):
+                    out.setdefault((s, b, typ), Entity(s, b, typ, text[s:b], source="candidate"))
+    return sorted(out.values(), key=lambda e: (e.start, e.end))
+
+
+_INNER_START = re.compile(r"关于|(?<=印发|制定|出台|落实|执行|学习)(?!关于)|(?<=贯彻)(?!关于|落实)")
 
 
 def _resolve(groups: Iterable[list[Entity]]) -> list[Entity]:

@@ -233,19 +233,26 @@ VERIFY_MIN_PROB = 0.5
 def verify_candidates(text: str, offsets: Sequence[tuple[int, int]], logp: np.ndarray,
                       rule_ents: Sequence[Entity]) -> list[Entity]:
     """The declined rule candidates of ``text`` that the model accepts (``verify`` policy):
-    geometric mean of P(B-X), P(I-X)… over the candidate's tokens ≥ ``VERIFY_MIN_PROB``."""
-    out = []
+    geometric mean of P(B-X), P(I-X)… over the candidate's tokens ≥ ``VERIFY_MIN_PROB``.
+    Where accepted candidates overlap (the rules propose several bounds for one name), the one
+    the model scores highest is kept."""
+    scored = []
     for c in declined_candidates(text, rule_ents):
-        if c.type == "DOCNO" and not c.text.endswith("号"):
+        if c.type == "DOCNO" and not c.text.endswith(("号", "號")):
             continue
         prob = span_score(c, offsets, logp)
         if prob is not None and prob >= VERIFY_MIN_PROB:
+            scored.append((prob, c))
+    out: list[Entity] = []
+    for prob, c in sorted(scored, key=lambda x: (-x[0], x[1].start, x[1].end)):
+        if not _overlaps(c, out):
             out.append(Entity(c.start, c.end, c.type, c.text, source="verified", attrs={"prob": round(prob, 3)}))
-    return out
+    return sorted(out, key=lambda e: e.start)
 
 
 def span_score(e: Entity, offsets: Sequence[tuple[int, int]], logp: np.ndarray) -> float | None:
-    """Geometric mean of P(B-X), P(I-X)… over the tokens of span ``e`` (type X); None when the
+    """Geometric mean of P(B-X), P(I-X)… over the tokens of span ``e`` (type X), and of
+    1 − P(I-X) at the token after it (the span ends there, rather than going on); None when the
     span does not start and end on token bounds."""
     k = next((j for j, (a, _) in enumerate(offsets) if a == e.start), None)
     if k is None:
@@ -256,6 +263,9 @@ def span_score(e: Entity, offsets: Sequence[tuple[int, int]], logp: np.ndarray) 
     if offsets[idx[-1]][1] != e.end:
         return None
     lp = [logp[idx[0], TAGS.index(f"B-{e.type}")]] + [logp[j, TAGS.index(f"I-{e.type}")] for j in idx[1:]]
+    nxt = idx[-1] + 1
+    if nxt < len(offsets):
+        lp.append(np.log(max(1.0 - float(np.exp(logp[nxt, TAGS.index(f"I-{e.type}")])), 1e-12)))
     return float(np.exp(np.mean(lp)))
 
 

@@ -205,6 +205,36 @@ def test_verify_accepts_declined_candidates_the_model_believes():
     assert not any(e.type == "DOCNO" for e in combine(rules, got, {}))
 
 
+def test_verify_keeps_the_bounds_the_model_scores_highest():
+    """An unbracketed title is proposed with several starts (the regex's, 关于, after a verb); of
+    the accepted ones that overlap, the best-scored is kept, and it replaces the year inside it."""
+    import numpy as np
+
+    from nlp.extract import declined_candidates
+    from nlp.ner import TAGS, verify_candidates
+
+    text = "我们已印发关于落实东湖市执法提升行动方案(2024—2026年)的通知,2024年完成"
+    rules = extract(text)
+    cands = [e.text for e in declined_candidates(text, rules) if e.type == "LAW"]
+    name = "关于落实东湖市执法提升行动方案(2024—2026年)的通知"
+    assert name in cands and any(c.startswith("我们已印发") for c in cands)
+    offsets = [(i, i + 1) for i in range(len(text))]
+    logp = np.full((len(text), len(TAGS)), np.log(0.02))
+    logp[:, 0] = np.log(0.9)
+    a, b = text.index("关于"), text.index("通知") + 2
+    logp[text.index("我们")] = np.log(0.02)
+    logp[text.index("我们"), TAGS.index("B-LAW")] = np.log(0.6)  # the sloppy start: accepted, but lower
+    for j in range(text.index("我们") + 1, b):
+        logp[j] = np.log(0.02)
+        logp[j, TAGS.index("I-LAW")] = np.log(0.9)
+    logp[a] = np.log(0.02)
+    logp[a, TAGS.index("B-LAW")] = np.log(0.9)
+    got = verify_candidates(text, offsets, logp, rules)
+    assert [e.text for e in got] == [name]
+    kept = combine(rules, got, {"LAW": "verify"})
+    assert [(e.type, e.text) for e in kept] == [("LAW", name), ("DATE", "2024年")]
+
+
 def test_choose_policy_keeps_rules_unless_a_type_gains():
     from types import SimpleNamespace
 
@@ -496,7 +526,7 @@ def test_verify_only_reads_just_the_texts_with_candidates_and_agrees_with_a_full
 
     policy = {t: "verify" for t in ENTITY_TYPES}
     ext = BertEntityExtractor(trained_ner, mode="combined", combine_policy=policy)
-    texts = ["依据《行政复议法》办结案件12件。", "见开州府办发〔202526号,入选2023全国案例。", "审议东湖市养犬管理条例草案。"]
+    texts = ["依据《行政复议法》办结案件12件。", "见开州府办发〔202526号,入选2023全国案例。", "制定东湖市养犬管理工作方案。"]
     seen = []
     full = ext.model_entities_many(texts, verified=True)
     orig = ext.model_entities_many

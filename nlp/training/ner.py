@@ -114,24 +114,14 @@ def uncertain_ranges(text: str, spans: Sequence[tuple[int, int, str]]) -> list[t
 _LAW_LIKE = re.compile(LAW_SUFFIX + r"\s*(?:[（(][^）)]{0,20}[）)])?$")
 
 
-# An unbracketed title the rules do not see, recognisable by its tail: a plan name with its
-# period (…实施方案(2023—2025年)) or a notice (关于…的通知). The rules would tag the years
-# inside it as DATE, which LABELING.md forbids inside a title; the silver says nothing there.
-_UNBRACKETED_TITLE = re.compile(
-    r"[^，,。；;：:、\s《》“”\"]{2,40}?" + LAW_SUFFIX + r"\s*[（(]\s*(?:19|20)\d{2}\s*[—\-–~～至]+\s*(?:19|20)\d{2}\s*年?\s*[）)]"
-    r"(?:的(?:通知|意见|决定|批复))?"
-    r"|关于[^，,。；;：:\s《》“”\"]{4,60}?的(?:通知|意见|决定|批复)")
-
-
 def silver_example(source: str, key: str, text: str, smoothing: float) -> NerExample:
     """Rule spans as silver labels. In the news corpus, where 《》 mostly name programmes,
     films and books, a title without a law-like ending (法, 条例, 办法, 规划, 意见 …) is
-    uncertain rather than LAW. Inside a probable unbracketed title (``_UNBRACKETED_TITLE``,
-    overlapping no silver LAW) the silver has no spans and no ``O``."""
+    uncertain rather than LAW. Inside the candidates the rules decline (``uncertain_ranges``; among
+    them probable unbracketed titles, …方案(2023—2025年), 关于…的通知) the silver has no spans and
+    no ``O``."""
     spans = [(e.start, e.end, e.type) for e in extract(text)]
-    titles = [m.span() for m in _UNBRACKETED_TITLE.finditer(text)
-              if not any(a < m.end() and m.start() < b for a, b, t in spans if t == "LAW")]
-    ignore = uncertain_ranges(text, spans) + titles
+    ignore = uncertain_ranges(text, spans)
     # silver spans inside a probable name (a year in 2024年…工作要点) are not trusted either
     spans = [s for s in spans if not any(a <= s[0] and s[1] <= b and (a, b) != s[:2] for a, b in ignore)]
     if source == "corpus:xinwenlianbo.txt.gz":
