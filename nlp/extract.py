@@ -41,7 +41,10 @@ def extract_docno(text: str) -> list[Entity]:
 
 _NOT_LAW_TITLE = re.compile(
     r"^(人民日报|光明日报|法制日报|法治日报|经济日报|求是|半月谈|新华每日电讯|学习时报|中国青年报|.{0,10}(日报|晚报|周刊|杂志|学报))$|"
-    r"学习纲要$|(读本|教材|手册|文选|选编|讲话|评估报告|白皮书|汇编|问答|丛书|导读)$|^习近平.{0,20}(论|讲话|文集|选编|学习纲要)")
+    r"学习纲要$|(读本|教材|手册|文选|选编|讲话|评估报告|白皮书|汇编|问答|丛书|导读)$|^习近平.{0,20}(论|讲话|文集|选编|学习纲要)|"
+    # published studies, case collections and courses, with their edition year: 《…发展报告》, 《…优秀案例》,
+    # 《…蓝皮书·…(2023)》 (a government's own report, 《…法治政府建设情况报告》, is a document)
+    r"(发展报告|發展報告|评估报告|研究报告|案例|公开课|^.{0,6}蓝皮书\S*)\s*(?:[（(]\d{4}[）)])?$")
 LAW_SUFFIX = r"(法典|法|条例|规定|规则|办法|细则|纲要|意见|决定|通知|方案|规划|计划|标准|准则|制度|协议|清单|要点|安排|指引|指南|目录)"
 # events, days and campaigns named after a law are not LAW
 _EVENT_AFTER = re.compile(r"^(日|宣传周|宣传月|宣传日|宣誓|晨读|进\S{0,3}(活动)?|知识竞赛|主题|学习月|公园|广场|文化|精神|实施\d+周年)")
@@ -53,6 +56,7 @@ _DRAFT_NAME = re.compile(
     r"(?:(?<=[，。；、：:,;\s])|^|(?<=审议|起草|制定|修订|修改|推进|论证|完成|提请|出台|报送))"
     r"([\u4e00-\u9fa5]{1,10}?(?:省|市|县|区|州|自治区|特区)[\u4e00-\u9fa5（）()]{2,30}?(?:条例|办法|规定|规则|细则))"
     r"(?=(?:修订)?草案|[（(](?:修订)?草案[）)]|[（(]修订[）)])")
+_PERIOD_AFTER = re.compile(r"\s*[（(]\s*(?:19|20)\d{2}\s*[—\-–~～至]+\s*(?:19|20)\d{2}\s*年?\s*[）)]")
 _DRAFT_VERBS = re.compile(r"^.*(审议|提请|起草|制定|修订|修改|推进|论证|完成|出台|报送)")
 
 
@@ -140,6 +144,7 @@ def extract_law(text: str, standalone: bool = True) -> list[Entity]:
             for i in range(a, b):
                 taken[i] = True
     # unbracketed law names from the lexicon
+    quotes = _quoted_spans(text)
     lex = law_lexicon()
     if lex.pattern is not None:
         for m in lex.pattern.finditer(text):
@@ -152,6 +157,13 @@ def extract_law(text: str, standalone: bool = True) -> list[Entity]:
             # the tail of a local or yearly document's name (四川省优化营商环境条例, 浙江省法治政府建设实施纲要)
             if a > 0 and text[a - 1] in "省市县区州旗盟镇乡年":
                 continue
+            # inside a slogan or campaign name in quotes (“学宪法讲宪法”)
+            if any(qa < a and b < qb and (qa + 1, qb - 1) != (a, b) for qa, qb in quotes):
+                continue
+            # the period of the plan is part of its name: 法治政府建设实施纲要(2015-2020年)
+            pm = _PERIOD_AFTER.match(text, b)
+            if pm:
+                b = pm.end()
             out.append(Entity(a, b, "LAW", text[a:b]))
             for i in range(a, b):
                 taken[i] = True

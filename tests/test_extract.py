@@ -34,8 +34,13 @@ def test_law_exclusions():
               "在《人民日报》刊发文章。", "学习《习近平法治思想学习纲要》。",
               # books, lectures, published studies and case write-ups, told by the words around them
               "研读《法治之路》《依法行政十讲》等书籍。", "邀请专家作《新时代法治政府》专题辅导。",
-              "编写出版《东湖法治大事记》。", "《东湖调解一线牵》案例入选全省典型。"]:
+              "编写出版《东湖法治大事记》。", "《东湖调解一线牵》案例入选全省典型。",
+              "发布《东湖法治发展报告(2023)》。", "汇编《2024年东湖法治优秀案例》。", "持续开展“学宪法讲宪法”活动。"]:
         assert spans(t, "LAW") == [], t
+    # a government's own report is a document
+    assert spans("审议《东湖县2023年度法治政府建设情况报告》。", "LAW") == [("LAW", "东湖县2023年度法治政府建设情况报告")]
+    # a plan's period belongs to its name, also without 《》
+    assert spans("对照法治政府建设实施纲要(2021—2025年)逐项落实。", "LAW") == [("LAW", "法治政府建设实施纲要(2021—2025年)")]
     # and no date inside such a title
     assert spans("学习《东湖法治读本(2025年版)》等读物。") == []
     assert spans("学习《宪法》《民法典》等法律。", "LAW") == [("LAW", "宪法"), ("LAW", "民法典")]
