@@ -80,7 +80,7 @@ def _bracket_titles(text: str) -> list[tuple[int, int]]:
 
 
 # a paragraph that is nothing but the full name of a rule, as the items of a legislative plan list
-# their bills (1.乐山市文明行为促进条例); not a verb phrase (修订…办法 names a task, the name inside it
+# their bills (1.东湖市文明行为促进条例); not a verb phrase (修订…办法 names a task, the name inside it
 # is left to the other rules) and not a document's own title at its head (the caller says)
 _STANDALONE_NAME = re.compile(
     r"^\s*(?:\d{1,2}\s*[.、．]|[（(]\s*[一二三四五六七八九十\d]{1,3}\s*[）)])?\s*"
@@ -133,7 +133,7 @@ def extract_law(text: str, standalone: bool = True) -> list[Entity]:
             out.append(Entity(a, b, "LAW", text[a:b]))
             for i in range(a, b + 1):
                 taken[i] = True
-    # a draft local regulation named without 《》 (审议四川省养老机构条例草案): the name, 草案 outside
+    # a draft local regulation named without 《》 (审议东湖省养老服务条例草案): the name, 草案 outside
     for m in _DRAFT_NAME.finditer(text):
         a, b = m.start(1), m.end(1)
         cut = _DRAFT_VERBS.match(text[a:b])
@@ -154,7 +154,7 @@ def extract_law(text: str, standalone: bool = True) -> list[Entity]:
             after = text[b:b + 8]
             if _EVENT_AFTER.match(after) or _LAW_BOUNDARY_AFTER.match(after):
                 continue
-            # the tail of a local or yearly document's name (四川省优化营商环境条例, 浙江省法治政府建设实施纲要)
+            # the tail of a local or yearly document's name (东湖省优化营商环境条例, 东湖省法治政府建设实施纲要)
             if a > 0 and text[a - 1] in "省市县区州旗盟镇乡年":
                 continue
             # inside a slogan or campaign name in quotes (“学宪法讲宪法”)
@@ -305,15 +305,15 @@ def metric_is_target(text: str, ent: Entity, sentence_label: str | None = None) 
 # --------------------------------------------------------------------------- declined candidates
 
 # Rule-shaped spans the rules do not emit because LABELING.md may or may not call them
-# entities: an unbracketed name of an issuer's rule or plan (乐山市城市管理条例, 石柱县2025年…工作要点),
-# a bare year (2023全国…), a damaged document number (开州府办发〔202526号, 盐政办发〔202025).
+# entities: an unbracketed name of an issuer's rule or plan (东湖市城市管理条例, 东湖县2025年…工作要点),
+# a bare year (2023全国…), a damaged document number (东州府办发〔202431号, 东政办发〔202025).
 # Training gives them no silver ``O`` (nlp.training.ner); the ``verify`` combination lets a
 # token classifier accept them, bounds as the rules propose (nlp.ner).
 DECLINED_PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
     ("LAW", re.compile(r"[\u4e00-\u9fa5]{1,8}(?:省|市|县|区|州|盟|旗)[\u4e00-\u9fa5\d（）()—\-]{2,30}?" + LAW_SUFFIX
                        + r"(?![\u4e00-\u9fa5])")),
     # a name after a verb of making or following a rule or plan, up to a rule-like ending
-    # (制定2023年法治政府建设工作要点, 审议四川省养老机构条例草案, 落实…职责规定)
+    # (制定2023年法治政府建设工作要点, 审议东湖省养老服务条例草案, 落实…职责规定)
     ("LAW", re.compile(r"(?<=制定|出台|印发|修订|修改|审议|落实|执行|贯彻|学习|围绕|根据|按照|依据|编制|完成|实施|抓好|对照|对标)"
                        r"[^，。；、：:,;\s《》“”\"（）()〈〉<>]{2,40}?" + LAW_SUFFIX
                        + r"(?:\s*[（(]\s*(?:19|20)\d{2}\s*[—\-–~～至]+\s*(?:19|20)\d{2}\s*年?\s*[）)])?"

@@ -179,16 +179,16 @@ def test_verify_accepts_declined_candidates_the_model_believes():
     from nlp.extract import declined_candidates
     from nlp.ner import TAGS, verify_candidates
 
-    text = "按照开州府办发〔202526号和遂府〔20246,入选2023全国案例"
+    text = "按照东州府办发〔202431号和遂府〔20246,入选2023全国案例"
     rules = extract(text)
     assert not any(e.type == "DOCNO" for e in rules)  # damaged numbers: the rules decline them
     cands = {(e.type, e.text) for e in declined_candidates(text, rules)}
-    assert ("DOCNO", "开州府办发〔202526号") in cands  # the running sentence (按照) trimmed off
+    assert ("DOCNO", "东州府办发〔202431号") in cands  # the running sentence (按照) trimmed off
     assert ("DATE", "2023") in cands
     offsets = [(i, i + 1) for i in range(len(text))]  # one token per character
     logp = np.full((len(text), len(TAGS)), np.log(0.9))
     logp[:, 1:] = np.log(0.1 / (len(TAGS) - 1))  # "O" everywhere ...
-    a = text.index("开州")
+    a = text.index("东州")
     b = text.index("号") + 1
     for j in range(a, b):  # ... except a confident DOCNO over the damaged number
         logp[j] = np.log(0.02)
@@ -198,9 +198,9 @@ def test_verify_accepts_declined_candidates_the_model_believes():
         logp[j] = np.log(0.02)
         logp[j, TAGS.index("B-DOCNO" if j == c else "I-DOCNO")] = np.log(0.9)
     got = verify_candidates(text, offsets, logp, rules)
-    assert [(e.type, e.text, e.source) for e in got] == [("DOCNO", "开州府办发〔202526号", "verified")]
+    assert [(e.type, e.text, e.source) for e in got] == [("DOCNO", "东州府办发〔202431号", "verified")]
     # verify takes them, other policies ignore them, and rules-only leaves them out
-    assert [e.text for e in combine(rules, got, {"DOCNO": "verify"}) if e.type == "DOCNO"] == ["开州府办发〔202526号"]
+    assert [e.text for e in combine(rules, got, {"DOCNO": "verify"}) if e.type == "DOCNO"] == ["东州府办发〔202431号"]
     assert not any(e.type == "DOCNO" for e in combine(rules, got, {"DOCNO": "add"}))
     assert not any(e.type == "DOCNO" for e in combine(rules, got, {}))
 
@@ -240,7 +240,7 @@ def test_choose_policy_keeps_rules_unless_a_type_gains():
 
     from nlp.training.ner import choose_policy
 
-    text = "乐山市城市管理条例与《行政复议法》"
+    text = "东湖市城市管理条例与《行政复议法》"
     gold = SimpleNamespace(text=text, entities=[{"start": 0, "end": 9, "type": "LAW"}, {"start": 11, "end": 16, "type": "LAW"}])
     paras = [(0, 0, gold)]
     rules = [extract(text)]
@@ -260,12 +260,12 @@ def test_choose_policy_keeps_rules_unless_a_type_gains():
 def test_uncertain_ranges_and_bracket_dropout():
     from nlp.training.ner import NerExample, drop_brackets, uncertain_ranges
 
-    text = "印发乐山市城市管理条例,入选2023全国典型案例,见开州府办发〔202526号,依据《行政复议法》。"
+    text = "印发东湖市城市管理条例,入选2023全国典型案例,见东州府办发〔202431号,依据《行政复议法》。"
     spans = [(e.start, e.end, e.type) for e in extract(text)]
     got = [text[a:b] for a, b in uncertain_ranges(text, spans)]
-    assert any("乐山市城市管理条例" in g for g in got)
+    assert any("东湖市城市管理条例" in g for g in got)
     assert "2023" in got
-    assert any("〔202526号" in g for g in got)
+    assert any("〔202431号" in g for g in got)
     assert not any("行政复议法" in g for g in got)  # a silver span is trusted
     ex = NerExample("reports", "d|0", text, spans, [], 1.0, 0.05)
     out = drop_brackets(ex, 1.0, random.Random(0))
@@ -526,7 +526,7 @@ def test_verify_only_reads_just_the_texts_with_candidates_and_agrees_with_a_full
 
     policy = {t: "verify" for t in ENTITY_TYPES}
     ext = BertEntityExtractor(trained_ner, mode="combined", combine_policy=policy)
-    texts = ["依据《行政复议法》办结案件12件。", "见开州府办发〔202526号,入选2023全国案例。", "制定东湖市养犬管理工作方案。"]
+    texts = ["依据《行政复议法》办结案件12件。", "见东州府办发〔202431号,入选2023全国案例。", "制定东湖市养犬管理工作方案。"]
     seen = []
     full = ext.model_entities_many(texts, verified=True)
     orig = ext.model_entities_many

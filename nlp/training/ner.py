@@ -12,7 +12,7 @@ Care for silver noise:
 
 - tokens in *uncertain* places get no loss (ignore index): places where the rules decline a
   candidate that LABELING.md may well call an entity — an unbracketed name of a local rule or
-  plan (…市…条例), a bare year (2023全国…), a damaged document number (〔202526号) — so the
+  plan (…市…条例), a bare year (2023全国…), a damaged document number (〔202431号) — so the
   model is not taught ``O`` exactly where the rules are known to miss;
 - in the news corpus a 《》 title without a law-like ending is uncertain too (programmes,
   films and books are not LAW);
