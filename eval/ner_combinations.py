@@ -3,9 +3,14 @@ combination policy applied to one type at a time, the policy `nlp train ner` wou
 the model spans a policy would add to the rules (right or wrong).
 
     python eval/ner_combinations.py --ner DIR [--gold ../shared/data/gold/dev.jsonl] [--show-added LAW:cover] [--candidates]
+    python eval/ner_combinations.py --ner DIR --hand eval/hand/train_entities.jsonl --keys KEYS [--show-added DATE:verify]
 
 With --candidates, every candidate the rules decline (nlp.extract.declined_candidates) is listed
 with the tagger's geometric-mean tag probability (the ``verify`` score) and whether it is gold.
+
+With --hand FILE (standoff hand labels of training paragraphs, eval/hand/train_entities.jsonl;
+text joined from --data at run time) and --keys FILE (doc|para lines), those paragraphs are the
+gold instead: use it for paragraphs whose hand labels the tagger was not trained on.
 """
 
 from __future__ import annotations
@@ -26,8 +31,11 @@ def main() -> None:
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--show-added", default="LAW:cover", help="TYPE:POLICY whose added model spans are listed")
     ap.add_argument("--candidates", action="store_true", help="list the declined candidates with their verify score")
+    ap.add_argument("--hand", help="hand-labelled training paragraphs as the gold (with --keys)")
+    ap.add_argument("--keys", help="with --hand: only these paragraphs (a file of doc|para lines)")
+    ap.add_argument("--data", default="../shared/data")
     args = ap.parse_args()
-    _, paras = _gold_paragraphs(args.gold)
+    paras = hand_paragraphs(args.hand, args.keys, args.data) if args.hand else _gold_paragraphs(args.gold)[1]
     model = dev_model_entities(BertEntityExtractor(args.ner, mode="model", device=args.device), paras, verified=True)
     rules = [extract(p.text, first_paragraph=pi == 0) for _, pi, p in paras]
     base = _strict_f1(paras, rules)
@@ -53,6 +61,19 @@ def main() -> None:
     print(f"{t}:{pol} adds {added} model spans, {right} right")
     if args.candidates:
         show_candidates(args.ner, args.device, paras)
+
+
+def hand_paragraphs(hand: str, keys: str | None, data: str):
+    """Hand-labelled training paragraphs in the shape of gold paragraphs: (doc index, paragraph
+    index, object with .text and .entities)."""
+    from types import SimpleNamespace
+
+    from nlp.training.hand_entities import load_hand_entities
+
+    only = set(open(keys, encoding="utf-8").read().split()) if keys else None
+    h = load_hand_entities(hand, data)
+    return [(0, p.para, SimpleNamespace(text=p.text, entities=[{"start": a, "end": b, "type": t} for a, b, t in p.spans]))
+            for p in h.paragraphs if only is None or f"{p.doc}|{p.para}" in only]
 
 
 def show_candidates(ner: str, device: str, paras) -> None:

@@ -642,6 +642,8 @@ def train_ner_cmd(
     dev: Optional[Path] = typer.Option(None, "--dev", help="gold JSONL for choosing the epoch and the combination (default: ../shared/data/gold/dev.jsonl)"),
     hand: Optional[List[Path]] = typer.Option(None, "--hand", help="standoff hand-labelled entities (repeatable), e.g. eval/hand/train_entities.jsonl"),
     hand_weight: float = typer.Option(3.0, "--hand-weight", help="loss weight of hand-labelled paragraphs"),
+    hold_out: Optional[Path] = typer.Option(None, "--hold-out", help="file of doc|para lines whose hand labels are left out "
+                                            "(they stay silver), to score the tagger on them afterwards"),
     corpus_lines: int = typer.Option(3000, "--corpus-lines", help="corpus lines sampled for silver spans (0: reports only)"),
     epochs: int = typer.Option(3, "--epochs"),
     batch_size: int = typer.Option(16, "--batch-size"),
@@ -666,7 +668,7 @@ def train_ner_cmd(
         dev = reports.parent / "gold" / "dev.jsonl"
     if corpus is None and (reports.parent / "corpus").is_dir():
         corpus = reports.parent / "corpus"
-    for f, flag in [(dev, "--dev"), (corpus, "--corpus"), *((h, "--hand") for h in hand or [])]:
+    for f, flag in [(dev, "--dev"), (corpus, "--corpus"), (hold_out, "--hold-out"), *((h, "--hand") for h in hand or [])]:
         if f is not None and not f.exists():
             _fail(f"{f}: no such file or directory ({flag})")
     if epochs < 1 or batch_size < 1 or corpus_lines < 0 or not 0 <= bracket_dropout <= 1 or not 0 <= year_dropout <= 1 or not 0 <= label_smoothing < 1:
@@ -677,7 +679,7 @@ def train_ner_cmd(
         _fail("--layers must be ≥ 1 and --position-init one of auto, local, keep")
     cfg = NerTrainConfig(base=base, output=str(output), reports=str(reports), corpus=str(corpus) if corpus else None,
                          dev_gold=str(dev) if dev else None, hand_labels=[str(h) for h in hand or []], hand_weight=hand_weight,
-                         corpus_lines=corpus_lines, max_length=max_length, stride=stride, epochs=epochs, batch_size=batch_size,
+                         hold_out=str(hold_out) if hold_out else None, corpus_lines=corpus_lines, max_length=max_length, stride=stride, epochs=epochs, batch_size=batch_size,
                          lr=lr, label_smoothing=label_smoothing, bracket_dropout=bracket_dropout, year_dropout=year_dropout, max_windows=max_windows,
                          layers=layers, position_init=position_init, threads=threads, seed=seed)
     try:

@@ -382,6 +382,28 @@ def test_hand_entities_drift_dev_and_overlap_are_caught(data_dir, tmp_path):
         standoff_entities({key: [("LAW", "不在文中", 1)]}, data_dir)
 
 
+def test_hold_out_leaves_those_paragraphs_to_the_silver(data_dir, tmp_path):
+    from nlp.training.hand_entities import standoff_entities
+    from nlp.training.ner import NerTrainConfig, build_examples, command_line
+
+    _, labels = _hand_labels()
+    hand = tmp_path / "hand.jsonl"
+    hand.write_text("\n".join(json.dumps(r) for r in standoff_entities(labels, data_dir)), encoding="utf-8")
+    held = sorted(labels)[:2]
+    keys = tmp_path / "held.txt"
+    keys.write_text("\n".join(held) + "\n", encoding="utf-8")
+    cfg = NerTrainConfig(base="b", output="o", reports=str(data_dir / "reports.jsonl"), hand_labels=[str(hand)],
+                         corpus_lines=0, bracket_dropout=0.0)
+    examples, counts = build_examples(cfg)
+    assert counts["hand_paragraphs"] == len(labels)
+    cfg.hold_out = str(keys)
+    examples, counts = build_examples(cfg)
+    assert counts["hand_paragraphs"] == len(labels) - 2
+    by_key = {e.key: e for e in examples}
+    assert all(by_key[k].source == "reports" for k in held)  # silver, not gone
+    assert f"--hold-out {keys}" in command_line(cfg)
+
+
 def test_shipped_hand_entities_join():
     from conftest import shared_data_or_skip
     from nlp.training.hand_entities import load_hand_entities

@@ -63,6 +63,7 @@ class NerTrainConfig:
     dev_gold: str | None = None
     hand_labels: list[str] = field(default_factory=list)
     hand_weight: float = 3.0
+    hold_out: str | None = None  # file of doc|para lines whose hand labels are not used (they stay silver)
     corpus_lines: int = 3000  # sampled corpus lines in all (0: reports only)
     corpus_files: tuple[str, ...] = ("gov_work_reports.txt.gz", "laws.txt.gz", "xinwenlianbo.txt.gz")
     max_length: int = 128
@@ -235,12 +236,14 @@ def build_examples(cfg: NerTrainConfig) -> tuple[list[NerExample], dict]:
 
     rng = random.Random(cfg.seed)
     hand = {}
+    held = set(Path(cfg.hold_out).read_text(encoding="utf-8").split()) if cfg.hold_out else set()
     for path in cfg.hand_labels:
         h = load_hand_entities(path, Path(cfg.reports).parent)
         if h.mismatched:
             print(f"warning: {path}: {len(h.mismatched)} hand labels no longer match the text; their paragraphs were skipped")
         for p in h.paragraphs:
-            hand[(p.doc, p.para)] = NerExample("hand", f"{p.doc}|{p.para}", p.text, list(p.spans), [], cfg.hand_weight, 0.0)
+            if f"{p.doc}|{p.para}" not in held:
+                hand[(p.doc, p.para)] = NerExample("hand", f"{p.doc}|{p.para}", p.text, list(p.spans), [], cfg.hand_weight, 0.0)
     examples: list[NerExample] = []
     n_reports = 0
     for doc, i, text in report_paragraphs(cfg.reports):
@@ -628,6 +631,8 @@ def command_line(cfg: NerTrainConfig) -> str:
         if getattr(cfg, name) != getattr(default, name):
             parts.append(f"{flag} {getattr(cfg, name)}")
     parts += [f"--hand {h}" for h in cfg.hand_labels]
+    if cfg.hold_out:
+        parts.append(f"--hold-out {cfg.hold_out}")
     return " ".join(parts)
 
 
