@@ -560,9 +560,9 @@ def test_verify_only_reads_just_the_texts_with_candidates_and_agrees_with_a_full
 
 
 def test_shipped_entity_tagger_verifies_damaged_document_numbers():
-    """models/ner-small, combined as its ner.json says (DOCNO verify): a document number whose
-    closing bracket was lost in scraping is taken, a cut-off one without 号 is not, and every
-    other span is the rules'."""
+    """models/ner-small, combined as its ner.json says (DOCNO and DATE verify): a document number
+    whose closing bracket was lost in scraping is taken, a cut-off one without 号 is not, a bare
+    year before a period is taken, and every other span is the rules'."""
     from nlp.ner import BertEntityExtractor, NerSettings
 
     d = ROOT / "models" / "ner-small"
@@ -573,5 +573,10 @@ def test_shipped_entity_tagger_verifies_damaged_document_numbers():
     assert got == [("LAW", "东湖区2024年法治政府建设工作要点", "rules"), ("DOCNO", "东湖府办发〔202419号", "verified")]
     cut = "附件:东湖府发〔20247"
     assert not any(e.type == "DOCNO" for e in ext.entities(cut))
+    # DATE verify: a bare year in front of a period is taken, one inside an index number is not
+    assert NerSettings.load(d).combine["DATE"] == "verify"
+    assert [(e.type, e.text, e.source) for e in ext.entities("2022全年开展行政执法检查12次。")] == [
+        ("DATE", "2022", "verified"), ("METRIC", "12次", "rules")]
+    assert not any(e.type == "DATE" for e in ext.entities("索引号2023东湖001"))
     plain = "依据《行政复议法》办结案件12件,2024年完成。"
     assert [(e.start, e.end, e.type) for e in ext.entities(plain)] == [(e.start, e.end, e.type) for e in extract(plain)]
