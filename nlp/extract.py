@@ -156,8 +156,8 @@ def extract_law(text: str, standalone: bool = True) -> list[Entity]:
             after = text[b:b + 8]
             if _EVENT_AFTER.match(after) or _LAW_BOUNDARY_AFTER.match(after):
                 continue
-            # the tail of a local or yearly document's name (东湖省优化营商环境条例, 东湖省法治政府建设实施纲要)
-            if a > 0 and text[a - 1] in "省市县区州旗盟镇乡年":
+            # the tail of a local document's name (东湖省优化营商环境条例, 东湖省法治政府建设实施纲要)
+            if a > 0 and text[a - 1] in "省市县区州旗盟镇乡" and not (a > 1 and text[a - 2] in "全本各我该"):
                 continue
             # inside a slogan or campaign name in quotes (“学宪法讲宪法”)
             if any(qa < a and b < qb and (qa + 1, qb - 1) != (a, b) for qa, qb in quotes):

@@ -17,6 +17,8 @@ def test_law_brackets_and_unbracketed():
         ("LAW", "党政主要负责人履行推进法治建设第一责任人职责规定"), ("LAW", "法治政府建设实施纲要")]
     # but not the tail of a local document's name, nor the head of a longer one
     assert spans("印发东湖省法治政府建设实施纲要。", "LAW") == []
+    assert spans("推动全省法治政府建设实施纲要落地,2023年行政复议法修订后组织学习。", "LAW") == [
+        ("LAW", "法治政府建设实施纲要"), ("LAW", "行政复议法")]
     assert spans("出台提升行政执法质量三年行动计划实施方案。", "LAW") == []
     # a draft local regulation named without 《》: the name, 草案 outside
     assert spans("提请审议东湖省养老服务条例草案、东湖省红十字会条例修订草案。", "LAW") == [
