@@ -18,9 +18,11 @@ Combination with the rules, per type (``ner.json`` ``combine``):
 - ``rules``: rule spans only;
 - ``verify``: rule spans, plus the rule-shaped candidates the rules decline
   (``nlp.extract.declined_candidates``: a damaged document number, an unbracketed local rule
-  name or a name after 制定/出台/审议/落实…, a bare year) that the model accepts: the
-  geometric-mean probability of their ``B-X I-X …`` tags is at least one half. The rules give
-  the bounds, the model the verdict (``source="verified"``). A document number must end in 号
+  name or a name after 制定/出台/审议/落实…, an unbracketed title ending in a plan period or
+  关于…的通知, a bare year) that the model accepts: the geometric-mean probability of their
+  ``B-X I-X …`` tags and of the span ending there is at least one half. The rules give the
+  bounds (a name may be proposed with several starts; of overlapping accepted ones the
+  best-scored is kept), the model the verdict (``source="verified"``). A document number must end in 号
   (LABELING.md: issuer code through 号); an accepted name replaces the rule spans of other
   types it wholly contains (the year of 2024年…工作要点), as in ``cover``. With only ``rules``
   and ``verify`` in use, the model reads just the paragraphs that hold a candidate;
