@@ -52,14 +52,15 @@ _EVENT_AFTER = re.compile(r"^(日|宣传周|宣传月|宣传日|宣誓|晨读|�
 _LAW_BOUNDARY_AFTER = re.compile(r"^(律|规|院|治|官|学|制|务|庭|人|理|定|条例|典|(实施|分工|工作)(方案|意见|细则|办法))")
 
 
+_DRAFT_VERB_WORDS = "审议|起草|制定|修订|修改|推进|论证|完成|提请|出台|报送"
 _DRAFT_NAME = re.compile(
-    r"(?:(?<=[，。；、：:,;\s])|^|(?<=审议|起草|制定|修订|修改|推进|论证|完成|提请|出台|报送))"
+    rf"(?:(?<=[，。；、：:,;\s])|^|(?<={_DRAFT_VERB_WORDS}))"
     r"([\u4e00-\u9fa5]{1,10}?(?:省|市|县|区|州|自治区|特区)[\u4e00-\u9fa5（）()]{2,30}?(?:条例|办法|规定|规则|细则))"
     r"(?=(?:修订)?草案|[（(](?:修订)?草案[）)]|[（(]修订[）)])")
 # a plan's period in parentheses: (2023—2025年)
 _PERIOD = r"\s*[（(]\s*(?:19|20)\d{2}\s*[—\-–~～至]+\s*(?:19|20)\d{2}\s*年?\s*[）)]"
 _PERIOD_AFTER = re.compile(_PERIOD)
-_DRAFT_VERBS = re.compile(r"^.*(审议|提请|起草|制定|修订|修改|推进|论证|完成|出台|报送)")
+_DRAFT_VERBS = re.compile(rf"^.*({_DRAFT_VERB_WORDS})")
 
 
 def _bracket_titles(text: str) -> list[tuple[int, int]]:
