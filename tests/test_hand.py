@@ -92,3 +92,43 @@ def test_shipped_hand_labels_join_and_meet_the_counts():
     assert not h.mismatched
     c = Counter(s.label for s in h.sentences)
     assert len(h.sentences) >= 1500 and c["problems"] >= 150 and c["plans"] >= 300 and c["duty"] >= 200
+
+
+def test_a_corpus_report_that_dev_holds_is_refused(data_dir, tmp_path):
+    from nlp.training.data import DevOverlapError, weak_gwr_sentences
+
+    (data_dir / "gold").mkdir()
+    gwr = build_document(GWR.strip(), "gwr-corpus-1998")
+    sents = [s.text for s in gwr.sentences if len(s.text) >= 10]
+    text = "".join(sents)
+    dev = {"id": "d-p0", "doc_id": "d", "text": text, "label": "problems", "entities": [],
+           "sentences": [{"start": text.index(t), "end": text.index(t) + len(t), "label": "problems"} for t in sents]}
+    (data_dir / "gold" / "dev.jsonl").write_text(json.dumps(dev, ensure_ascii=False), encoding="utf-8")
+    assert len(sents) == 6  # more than a report may share with dev through recurring formulas
+    with pytest.raises(DevOverlapError, match="gwr-corpus-1998"):
+        weak_gwr_sentences(data_dir / "corpus", min_year=0)
+    path = tmp_path / "hand.jsonl"
+    path.write_text(json.dumps({"source": "corpus", "file": "gov_work_reports.txt.gz", "line": 1, "start": 0,
+                                "end": 4, "label": "other", "sha1": "0"}), encoding="utf-8")
+    with pytest.raises(DevOverlapError):
+        load_hand_labels(path, data_dir)
+
+
+def test_no_shipped_hand_label_or_weak_training_sentence_comes_from_a_dev_document():
+    data = shared_data_or_skip()
+    from pathlib import Path
+
+    from nlp.training.data import dev_sentences, weak_gwr_sentences, weak_sentences
+
+    from collections import Counter
+
+    from nlp.training.data import MAX_SHARED_SENTENCES
+
+    dev = dev_sentences(data)
+    assert len(dev) > 300
+    h = load_hand_labels(Path(__file__).parent.parent / "eval" / "hand" / "train_sentences.jsonl", data)
+    # formulas (现将有关情况报告如下, thanks) recur across documents; a document of dev shares dozens
+    weak = weak_sentences(data / "reports.jsonl") + weak_gwr_sentences(data / "corpus")  # refuses a dev report
+    for sents in (h.sentences, weak):
+        shared = Counter(s.doc_id for s in sents if s.text.strip() in dev)
+        assert max(shared.values(), default=0) <= MAX_SHARED_SENTENCES, shared.most_common(3)

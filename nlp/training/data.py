@@ -54,8 +54,38 @@ def gwr_documents(corpus_dir: str | Path, min_year: int = 1990) -> list[tuple[st
     return [(d, text) for d, text, _ in gwr_documents_with_lines(corpus_dir, min_year)]
 
 
+MIN_SHARED_SENTENCE = 10  # shorter gold sentences (headings, formulas) recur across documents by chance
+# Formulas recur across years (thanks, exchange-rate and price targets: up to 3 dev sentences in
+# one report of the corpus); a report that dev holds excerpts of shares dozens.
+MAX_SHARED_SENTENCES = 4
+
+
+def dev_sentences(data_dir: str | Path) -> set[str]:
+    """The sentence texts of the development set (``gold/dev.jsonl`` under ``data_dir``) of at
+    least ``MIN_SHARED_SENTENCE`` characters: training data must hold none of them. Empty when
+    the file is absent."""
+    path = Path(data_dir) / "gold" / "dev.jsonl"
+    if not path.exists():
+        return set()
+    out = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            r = json.loads(line)
+            for s in r.get("sentences") or []:
+                t = r["text"][s["start"]:s["end"]].strip()
+                if len(t) >= MIN_SHARED_SENTENCE:
+                    out.add(t)
+    return out
+
+
+class DevOverlapError(ValueError):
+    """A training source holds text of the development set."""
+
+
 def gwr_documents_with_lines(corpus_dir: str | Path, min_year: int = 1990) -> list[tuple[str, str, list[int]]]:
-    """Like ``gwr_documents``, with the 0-based corpus line number of each kept line."""
+    """Like ``gwr_documents``, with the 0-based corpus line number of each kept line. A report
+    that holds a sentence of the development set (``../gold/dev.jsonl`` beside the corpus) is
+    refused: ``DevOverlapError`` (more than ``MAX_SHARED_SENTENCES`` dev sentences in it)."""
     docs: list[tuple[str, list[str], list[int]]] = []
     keep = False
     with gzip.open(Path(corpus_dir) / "gov_work_reports.txt.gz", "rt", encoding="utf-8") as f:
@@ -72,7 +102,14 @@ def gwr_documents_with_lines(corpus_dir: str | Path, min_year: int = 1990) -> li
             if keep and line:
                 docs[-1][1].append(line)
                 docs[-1][2].append(lineno)
-    return [(d, "\n".join(lines), nums) for d, lines, nums in docs]
+    out = [(d, "\n".join(lines), nums) for d, lines, nums in docs]
+    dev = dev_sentences(Path(corpus_dir).parent)
+    for d, text, _ in out:
+        shared = [s for s in dev if s in text]
+        if len(shared) > MAX_SHARED_SENTENCES:
+            raise DevOverlapError(f"{Path(corpus_dir) / 'gov_work_reports.txt.gz'}: {d} holds {len(shared)} sentences "
+                                  "of the development set; training on it would leak dev into the model")
+    return out
 
 
 def weak_gwr_sentences(corpus_dir: str | Path, min_year: int = 1990) -> list[LabelledSentence]:
