@@ -23,19 +23,22 @@ class Entity:
     target: bool | None = None  # METRIC only: a goal rather than an achieved value
     source: str = "rules"
     attrs: dict[str, Any] = field(default_factory=dict)
+    rule: str | None = None  # the named rule (nlp.rules) that produced the span, when a rule did
 
     def to_dict(self) -> dict[str, Any]:
         d = {"start": self.start, "end": self.end, "type": self.type, "text": self.text}
         if self.type == "METRIC":
             d["target"] = bool(self.target)
         d["source"] = self.source
+        if self.rule is not None:
+            d["rule"] = self.rule
         if self.attrs:
             d.update(self.attrs)
         return d
 
     def shifted(self, offset: int) -> "Entity":
         return Entity(self.start + offset, self.end + offset, self.type, self.text,
-                      self.target, self.source, dict(self.attrs))
+                      self.target, self.source, dict(self.attrs), self.rule)
 
 
 @dataclass
