@@ -15,43 +15,19 @@ from __future__ import annotations
 import bisect
 import math
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Mapping, NamedTuple, Sequence, Union
 
 import cn2an
 
 from .extract import METRIC_RE, UNITS, extract, metric_is_target
 from .io import ReadError, iter_jsonl
-from .schema import Document, Entity
+from .schema import Document, Entity, Indicator  # noqa: F401 (Indicator: part of this module's API)
 
 Record = Mapping[str, Any]
 DocLike = Union[Document, Record]
 
 # --------------------------------------------------------------------------- data
-
-
-@dataclass(frozen=True)
-class Indicator:
-    """One METRIC entity, structured. ``start``/``end`` are the entity's offsets as given."""
-
-    indicator: str  # what is measured, e.g. 行政机关负责人出庭应诉率
-    value: float | None  # lower bound of a range; None when the number cannot be read
-    value_max: float | None  # upper bound of a range (90%-95%, 3至5个), else None
-    unit: str  # %, 件, 人次, 万元 …
-    qualifier: str | None  # 以上, 左右, 近, 超过, 余, 多 … (several joined by ",")
-    target: bool  # a goal rather than an achieved value
-    sentence_label: str | None
-    text: str  # the METRIC span as written
-    start: int
-    end: int
-
-    def fields(self) -> dict[str, Any]:
-        """The structured part stored on a METRIC entity of an annotated record."""
-        return {"indicator": self.indicator, "value": self.value, "value_max": self.value_max,
-                "unit": self.unit, "qualifier": self.qualifier}
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 class RegulationCount(NamedTuple):
