@@ -12,7 +12,7 @@
 
     python eval/eval_summaries.py [--k 3] [--gold GOLD.jsonl] [--json OUT.json]
 
-Prints Markdown tables (the README's "Summaries" section). When the ``rouge-chinese``
+Prints Markdown tables (the "Summaries" section of docs/experiments.md). When the ``rouge-chinese``
 package is installed, its scores on the same characters are printed as a cross-check.
 """
 
