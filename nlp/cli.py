@@ -8,41 +8,14 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
+
+from .cli_options import config_command, err, fail, first_line, out, param as _param, progress, shared_default
+from .training.config import ClassifyConfig, NerTrainConfig, PretrainConfig
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="govreport-nlp: read, structure, classify and extract from Chinese rule-of-law government annual reports.")
-err = Console(stderr=True)
-out = Console()
-
-
-def _fail(msg: str, code: int = 1) -> None:
-    err.print(f"[red]error:[/red] {msg}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
-
-
-def _shared_default(given: Optional[Path], name: str, flag: str) -> Path:
-    """``given``, or ``name`` inside ../shared/data; fails with a clear message if neither exists."""
-    if given is None:
-        from .lexicon import shared_data_dir
-
-        d = shared_data_dir()
-        if d is None:
-            _fail(f"no {flag} given and ../shared/data not found (set GOVREPORT_DATA)")
-        given = d / name
-    if not given.exists():
-        _fail(f"{given}: no such file or directory")
-    return given
-
-
-def _progress(desc: str):
-    from tqdm import tqdm
-
-    def wrap(items):
-        return tqdm(items, desc=desc, unit="doc", disable=None, file=sys.stderr)
-
-    return wrap
+_fail, _shared_default, _progress = fail, shared_default, progress  # the names the commands below use
 
 
 def _labeller(model: Optional[str], labeller: Optional[str]):
@@ -115,6 +88,7 @@ def annotate(
     chunk_docs: int = typer.Option(32, "--chunk-docs", help="documents whose sentences are batched together"),
     workers: int = typer.Option(1, "--workers", help="worker processes (Ray actors with --engine ray); 0: one per core"),
     resume: bool = typer.Option(False, "--resume", help="keep the documents an interrupted run finished, do the rest"),
+    force: bool = typer.Option(False, "--force", help="with --resume: add to an output made by another labeller, model or version"),
     engine: str = typer.Option("local", "--engine", help="local | ray (a Ray Data job; local Ray unless RAY_ADDRESS is set)"),
     text_column: str = typer.Option("text", "--text-column", help="text column of JSONL/Parquet inputs"),
     id_column: str = typer.Option("id", "--id-column", help="id column of JSONL/Parquet inputs (missing: FILE-ROW)"),
@@ -125,8 +99,8 @@ def annotate(
     """Annotate reports: structure, sentence labels and entities. Streams, batches, resumes and runs in parallel."""
     import os
 
-    from .annotate import AnnotateOptions, ENGINES, LabellerLoadError, annotate_corpus, count_inputs
-    from .outputs import OUTPUT_SUFFIXES
+    from .annotate import AnnotateOptions, ENGINES, LabellerLoadError, annotate_corpus, count_inputs, prepare_output
+    from .outputs import OUTPUT_SUFFIXES, OutputError, ResumeMismatchError
     from .pipeline import LabellerSpec
 
     if output.suffix.lower() not in OUTPUT_SUFFIXES:
@@ -146,6 +120,10 @@ def annotate(
             import_ray()
         except RuntimeError as e:
             _fail(str(e))
+    try:
+        prepare_output(paths, output)  # before any work: unwritable, a directory, or one of the inputs
+    except OutputError as e:
+        _fail(str(e))
     spec = LabellerSpec(model=model, name=labeller, backend=backend, batch_size=batch_size, device=device,
                         ner=ner, entities=entities)
 
@@ -164,15 +142,19 @@ def annotate(
         except (ValueError, OSError) as e:
             fail_model(e)
     opts = AnnotateOptions(text_column=text_column, id_column=id_column or None, chunk_docs=chunk_docs,
-                           workers=workers, resume=resume, engine=engine)
+                           workers=workers, resume=resume, force=force, engine=engine)
     bar = _AnnotateBar(count_inputs(paths, opts))
     try:
         res = annotate_corpus(paths, output, spec, opts, labeller=lab, progress=bar, total=bar.bar.total)
     except LabellerLoadError as e:
         fail_model(e)
-    except KeyboardInterrupt:
+    except ResumeMismatchError as e:
+        _fail(f"{e} (--resume --force adds to it anyway)")
+    except OutputError as e:
+        _fail(str(e))
+    except KeyboardInterrupt as e:
         bar.close()
-        _fail(f"interrupted; finished documents are kept in {output}.part*: rerun with --resume", 130)
+        _fail(f"interrupted; finished documents are kept in {output}.part*: rerun with --resume", 128 + getattr(e, "signum", 2))
     finally:
         bar.close()
     shown = 50
@@ -417,6 +399,7 @@ def eval_cmd(
     seed: int = typer.Option(0, "--seed"),
     ner: Optional[str] = typer.Option(None, "--ner", help="entity model directory made by `nlp train ner` (combined with the rules)"),
     entities: Optional[str] = typer.Option(None, "--entities", help="rules | model | combined (default: combined with --ner, else the default)"),
+    by_rule: bool = typer.Option(False, "--by-rule", help="also score every named rule (nlp.rules): how often it fired, its precision"),
 ) -> None:
     """Score a labeller or model against hand-labelled gold paragraphs, or compare runs."""
     from . import evaluate as ev
@@ -430,8 +413,10 @@ def eval_cmd(
     gold = paths[0]
     try:
         docs = ev.load_gold(gold)
-    except ReadError as e:
-        _fail(str(e))
+    except ReadError as e:  # GoldError: one line per problem
+        for line in e.lines()[:-1]:
+            err.print(f"[red]error:[/red] {line}", highlight=False, soft_wrap=True)
+        _fail(e.lines()[-1])
     ext = _entity_extractor(ner, entities)
     lab = _labeller(model, labeller)
     pred = ev.predict(docs, lab, entity_fn=ext.entities if ext is not None else None, progress=_progress("eval"))
@@ -443,6 +428,12 @@ def eval_cmd(
         m["bootstrap"] = ev.bootstrap(docs, pred, n=bootstrap_n, seed=seed)
     m["gold"] = str(gold.resolve())
     _print_metrics(m)
+    if by_rule:
+        from .rules.score import score_rules
+
+        rules = score_rules(docs, pred)
+        m["by_rule"] = rules.to_dict()
+        out.print(rules.to_text(), highlight=False, markup=False, soft_wrap=True)
     if json_out:
         with AtomicWriter(json_out) as f:
             json.dump({**m, "predictions": pred.__dict__}, f, ensure_ascii=False)
@@ -508,61 +499,38 @@ def _compare(paths: List[Path], n: int, seed: int, md: Optional[Path]) -> None:
 
 train_app = typer.Typer(no_args_is_help=True, help="Train models (training code is separate from inference).")
 app.add_typer(train_app, name="train")
+_REPORTS = {"reports": "reports.jsonl"}
 
 
-@train_app.command("classify")
-def train_classify(
-    output: Path = typer.Option(..., "--output", help="model directory to write"),
-    base: Optional[str] = typer.Option(None, "--base", help="BERT-family encoder: local directory or hub id"),
-    baseline: Optional[str] = typer.Option(None, "--baseline", help="train a baseline instead of BERT: tfidf"),
-    reports: Optional[Path] = typer.Option(None, "--reports", help="reports.jsonl (default: ../shared/data/reports.jsonl)"),
-    dev: Optional[Path] = typer.Option(None, "--dev", help="gold JSONL for early stopping (default: ../shared/data/gold/dev.jsonl)"),
-    epochs: int = typer.Option(3, "--epochs"),
-    batch_size: int = typer.Option(32, "--batch-size"),
-    lr: float = typer.Option(5e-5, "--lr"),
-    max_length: int = typer.Option(128, "--max-length"),
-    max_train: Optional[int] = typer.Option(None, "--max-train", help="use at most this many training sentences"),
-    weak_per_label: Optional[int] = typer.Option(None, "--weak-per-label",
-                                                 help="use at most this many weak-labelled sentences of each label (hand labels are all kept)"),
-    no_context: bool = typer.Option(False, "--no-context", help="train on sentences alone (no heading path)"),
-    hand: Optional[List[Path]] = typer.Option(None, "--hand", help="standoff hand labels (repeatable), e.g. eval/hand/train_sentences.jsonl"),
-    hand_weight: float = typer.Option(3.0, "--hand-weight", help="loss weight of hand-labelled sentences"),
-    context_dropout: float = typer.Option(0.3, "--context-dropout", help="share of examples trained without context"),
-    seed: int = typer.Option(0, "--seed"),
-) -> None:
+def _train(run, cfg, *, model_errors: bool = True) -> dict:
+    """Run a training function; a model that cannot be loaded or bad data is one line."""
+    try:
+        return run(cfg)
+    except OSError as e:
+        fail(f"{cfg.base}: {first_line(e)}" if model_errors and getattr(cfg, "base", None) else first_line(e))
+    except ValueError as e:
+        fail(first_line(e))
+
+
+@config_command(train_app, "classify", ClassifyConfig, shared=_REPORTS, extra=[
+    _param("baseline", Optional[str], None, "--baseline", "train a baseline instead of BERT: tfidf")])
+def train_classify(cfg: ClassifyConfig, baseline: Optional[str] = None) -> None:
     """Train a sentence classifier on weak labels of the split: train documents (plus hand labels)."""
-    reports = _shared_default(reports, "reports.jsonl", "--reports")
+    cfg = cfg.with_data_defaults()
     if baseline == "tfidf":
         from .training.tfidf import train_tfidf
 
-        corpus = reports.parent / "corpus"
-        cfg = train_tfidf(reports, output, corpus_dir=corpus if corpus.is_dir() else None, seed=seed)
-        err.print(f"trained TF-IDF baseline on {cfg['train_sentences']} weak-labelled sentences → {output}")
-    elif baseline is not None:
-        _fail(f"unknown --baseline {baseline!r}; available: tfidf")
-    elif base is None:
-        _fail("give --base ENCODER (a BERT directory or hub id) or --baseline tfidf")
-    else:
-        from .training.classify import ClassifyConfig, train_classifier
+        t = train_tfidf(cfg.reports, cfg.output, corpus_dir=cfg.corpus, seed=cfg.seed)
+        err.print(f"trained TF-IDF baseline on {t['train_sentences']} weak-labelled sentences → {cfg.output}")
+        return
+    if baseline is not None:
+        fail(f"unknown --baseline {baseline!r}; available: tfidf")
+    if cfg.base is None:
+        fail("give --base ENCODER (a BERT directory or hub id) or --baseline tfidf")
+    from .training.classify import summary_line, train_classifier
 
-        if dev is None and (reports.parent / "gold" / "dev.jsonl").exists():
-            dev = reports.parent / "gold" / "dev.jsonl"
-        corpus = reports.parent / "corpus"
-        cfg = ClassifyConfig(base=base, output=str(output), reports=str(reports),
-                             corpus=str(corpus) if corpus.is_dir() else None, dev_gold=str(dev) if dev else None,
-                             epochs=epochs, batch_size=batch_size, lr=lr, max_length=max_length, seed=seed,
-                             max_train=max_train, weak_per_label=weak_per_label, context=not no_context, cache_dir=str(output / ".cache"),
-                             hand_labels=[str(h) for h in hand or []], hand_weight=hand_weight,
-                             context_dropout=context_dropout)
-        for h in hand or []:
-            if not h.exists():
-                _fail(f"{h}: no such hand-label file")
-        try:
-            s = train_classifier(cfg)
-        except OSError as e:
-            _fail(f"{base}: {str(e).splitlines()[0]}")
-        err.print(f"trained on {s['train_examples']} sentences; best epoch {s['best_epoch']}, "
-                  f"dev macro-F1 {s['best_dev_macro_f1_context']} → {output}")
+    cfg.cache_dir = str(Path(cfg.output) / ".cache")
+    err.print(summary_line(_train(train_classifier, cfg), cfg.output), highlight=False)
 
 
 @train_app.command("doc-kind")
@@ -575,19 +543,14 @@ def train_doc_kind_cmd(
 ) -> None:
     """Train the document-kind model (report or plan document) on the kind field of the split: train
     rows of reports.jsonl; put it in a classifier's doc_kind/ folder for the decoder to use."""
-    from .training.dockind import train_doc_kind
+    from .training.dockind import summary_line, train_doc_kind
 
-    reports = _shared_default(reports, "reports.jsonl", "--reports")
+    reports = shared_default(reports, "reports.jsonl", "--reports")
     try:
         cfg = train_doc_kind(reports, output, c=c, threshold=threshold, seed=seed)
     except (OSError, ValueError) as e:
-        _fail(str(e).splitlines()[0])
-    cv = cfg["cross_validation"]
-    err.print(f"trained on {cfg['train_documents']} documents; {cv['folds']}-fold CV at P ≥ {threshold}: "
-              f"plans found {cv['without_title']['plans_hit']}/{cv['plans']} (no title), "
-              f"{cv['with_title']['plans_hit']}/{cv['plans']} (title); reports taken for plans "
-              f"{cv['without_title']['reports_hit']}/{cv['reports']} (no title), "
-              f"{cv['with_title']['reports_hit']}/{cv['reports']} (title) → {output}")
+        fail(first_line(e))
+    err.print(summary_line(cfg, str(output)), highlight=False)
 
 
 @train_app.command("decoding")
@@ -600,144 +563,39 @@ def train_decoding(
 ) -> None:
     """Choose the document-aware decoding (heading prior, order-aware Viterbi, plan documents when
     MODEL/doc_kind/ exists, the problems cue) of a classifier on dev and write it to MODEL/decoding.json."""
-    from .training.decoding import tune_decoding
+    from .training.decoding import report_lines, trials_table, tune_decoding
 
     if not (model / "config.json").exists():
-        _fail(f"{model}: not a model directory (no config.json)")
-    dev = _shared_default(dev, "gold/dev.jsonl", "--dev")
+        fail(f"{model}: not a model directory (no config.json)")
+    dev = shared_default(dev, "gold/dev.jsonl", "--dev")
     try:
         best, trials, cv_result = tune_decoding(model, dev, write=not dry_run, cv=cv)
     except (OSError, ValueError) as e:
-        _fail(str(e).splitlines()[0])
-    table = Table(title=f"decoding of {model} on {dev} (sentence macro-F1 in context)")
-    labels = list(trials[0].per_label) if trials else []
-    for col in ["heading weight", "viterbi", "backward penalty", "plan documents", "problems cue", "macro-F1"] + labels:
-        table.add_column(col, justify="right")
-    for t in trials[:top]:
-        c = t.config
-        table.add_row(f"{c.heading_weight:g}", "yes" if c.use_viterbi else "no", f"{c.backward_penalty:g}" if c.use_viterbi else "-",
-                      f"P ≥ {c.plan_document_threshold:g}" if c.plan_document_threshold > 0 else "off",
-                      f"{c.problem_cue_weight:g}" if c.problem_cue_weight > 0 else "off", f"{t.macro_f1:.4f}", *(f"{t.per_label[k]:.3f}" for k in labels))
-    Console(stderr=True).print(table)
-    from dataclasses import asdict
-
-    err.print(("best (not written): " if dry_run else f"wrote {model / 'decoding.json'}: ") + json.dumps(asdict(best)))
-    if cv_result is not None:
-        err.print(f"{cv_result.folds}-fold cross-validation over documents (each fold decoded with the setting best on "
-                  f"the others): sentence macro-F1 {cv_result.macro_f1:.4f}, against {cv_result.chosen_on_all:.4f} "
-                  "for the setting chosen on all documents")
-        for i, f in enumerate(cv_result.per_fold, 1):
-            c = f["chosen"]
-            err.print(f"  fold {i}: {f['documents']} documents; chosen: heading weight {c['heading_weight']:g}, "
-                      f"viterbi {'penalty ' + format(c['backward_penalty'], 'g') if c['use_viterbi'] else 'off'}, "
-                      f"plan documents {c['plan_document_threshold']:g}, problems cue {c['problem_cue_weight']:g}")
+        fail(first_line(e))
+    err.print(trials_table(trials[:top], f"decoding of {model} on {dev} (sentence macro-F1 in context)"))
+    for line in report_lines(best, cv_result, None if dry_run else model / "decoding.json"):
+        err.print(line, highlight=False)
 
 
-@train_app.command("ner")
-def train_ner_cmd(
-    output: Path = typer.Option(..., "--output", help="model directory to write"),
-    base: str = typer.Option(..., "--base", help="BERT-family encoder with a fast tokenizer: local directory or hub id"),
-    reports: Optional[Path] = typer.Option(None, "--reports", help="reports.jsonl (default: ../shared/data/reports.jsonl)"),
-    corpus: Optional[Path] = typer.Option(None, "--corpus", help="folder of *.txt.gz corpus files (default: beside --reports)"),
-    dev: Optional[Path] = typer.Option(None, "--dev", help="gold JSONL for choosing the epoch and the combination (default: ../shared/data/gold/dev.jsonl)"),
-    hand: Optional[List[Path]] = typer.Option(None, "--hand", help="standoff hand-labelled entities (repeatable), e.g. eval/hand/train_entities.jsonl"),
-    hand_weight: float = typer.Option(3.0, "--hand-weight", help="loss weight of hand-labelled paragraphs"),
-    hold_out: Optional[Path] = typer.Option(None, "--hold-out", help="file of doc|para lines whose hand labels are left out "
-                                            "(they stay silver), to score the tagger on them afterwards"),
-    corpus_lines: int = typer.Option(3000, "--corpus-lines", help="corpus lines sampled for silver spans (0: reports only)"),
-    epochs: int = typer.Option(3, "--epochs"),
-    batch_size: int = typer.Option(16, "--batch-size"),
-    lr: float = typer.Option(5e-4, "--lr"),
-    max_length: int = typer.Option(128, "--max-length", help="tokens per window"),
-    stride: int = typer.Option(32, "--stride", help="tokens shared by consecutive windows"),
-    label_smoothing: float = typer.Option(0.05, "--label-smoothing", help="label smoothing on silver tokens"),
-    bracket_dropout: float = typer.Option(0.2, "--bracket-dropout", help="share of silver 《LAW》 titles trained without brackets"),
-    year_dropout: float = typer.Option(0.0, "--year-dropout", help="share of silver years running into a name (2023年全国…) trained as bare years"),
-    max_windows: Optional[int] = typer.Option(None, "--max-windows", help="use at most this many training windows"),
-    layers: Optional[int] = typer.Option(None, "--layers", help="keep only the first N encoder layers (default: all)"),
-    position_init: str = typer.Option("auto", "--position-init", help="auto | local | keep: local attention (neighbour "
-                                      "heads, sinusoidal positions) when the encoder's positions are still random (auto)"),
-    threads: Optional[int] = typer.Option(None, "--threads", help="torch threads (default: all cores)"),
-    seed: int = typer.Option(0, "--seed"),
-) -> None:
+@config_command(train_app, "ner", NerTrainConfig, shared=_REPORTS)
+def train_ner_cmd(cfg: NerTrainConfig) -> None:
     """Train a BIO entity tagger (LAW, DOCNO, METRIC, DATE) on silver spans of the rules plus hand labels."""
-    from .training.ner import NerTrainConfig, train_ner
+    from .training.ner import summary_line, train_ner
 
-    reports = _shared_default(reports, "reports.jsonl", "--reports")
-    if dev is None and (reports.parent / "gold" / "dev.jsonl").exists():
-        dev = reports.parent / "gold" / "dev.jsonl"
-    if corpus is None and (reports.parent / "corpus").is_dir():
-        corpus = reports.parent / "corpus"
-    for f, flag in [(dev, "--dev"), (corpus, "--corpus"), (hold_out, "--hold-out"), *((h, "--hand") for h in hand or [])]:
-        if f is not None and not f.exists():
-            _fail(f"{f}: no such file or directory ({flag})")
-    if epochs < 1 or batch_size < 1 or corpus_lines < 0 or not 0 <= bracket_dropout <= 1 or not 0 <= year_dropout <= 1 or not 0 <= label_smoothing < 1:
-        _fail("--epochs and --batch-size must be ≥ 1, --corpus-lines ≥ 0, --bracket-dropout and --year-dropout in [0, 1], --label-smoothing in [0, 1)")
-    if max_length < 8 or not 0 <= stride < max_length - 2:
-        _fail("--max-length must be ≥ 8 and 0 ≤ --stride < --max-length − 2")
-    if (layers is not None and layers < 1) or position_init not in ("auto", "local", "keep"):
-        _fail("--layers must be ≥ 1 and --position-init one of auto, local, keep")
-    cfg = NerTrainConfig(base=base, output=str(output), reports=str(reports), corpus=str(corpus) if corpus else None,
-                         dev_gold=str(dev) if dev else None, hand_labels=[str(h) for h in hand or []], hand_weight=hand_weight,
-                         hold_out=str(hold_out) if hold_out else None, corpus_lines=corpus_lines, max_length=max_length, stride=stride, epochs=epochs, batch_size=batch_size,
-                         lr=lr, label_smoothing=label_smoothing, bracket_dropout=bracket_dropout, year_dropout=year_dropout, max_windows=max_windows,
-                         layers=layers, position_init=position_init, threads=threads, seed=seed)
-    try:
-        s = train_ner(cfg)
-    except OSError as e:
-        _fail(f"{base}: {str(e).splitlines()[0]}")
-    except ValueError as e:
-        _fail(str(e).splitlines()[0])
-    line = f"trained on {s['data']['windows']} windows in {s['train_minutes']} min; best epoch {s['best_epoch']}"
-    if "dev" in s:
-        d = s["dev"]
-        line += (f"; dev strict micro-F1 rules {d['rules']['strict_micro_f1']:.3f}, model {d['model']['strict_micro_f1']:.3f}, "
-                 f"model+rules {d['model+rules']['strict_micro_f1']:.3f} (combination: "
-                 + ", ".join(f"{t} {p}" for t, p in s["combine"].items()) + ")")
-    err.print(line + f" → {output}", highlight=False, soft_wrap=True)
+    cfg = cfg.with_data_defaults()
+    err.print(summary_line(_train(train_ner, cfg), cfg.output), highlight=False, soft_wrap=True)
 
 
-@app.command()
-def pretrain(
-    output: Path = typer.Option(..., "--output", help="model directory to write (resumes from its checkpoint/)"),
-    corpus: Optional[Path] = typer.Option(None, "--corpus", help="folder of *.txt.gz corpus files (default: ../shared/data/corpus)"),
-    config: str = typer.Option("mini", "--config", help="tiny|mini|small|base"),
-    seq_len: int = typer.Option(128, "--seq-len"),
-    batch_size: int = typer.Option(64, "--batch-size"),
-    lr: float = typer.Option(5e-4, "--lr"),
-    max_steps: int = typer.Option(20000, "--max-steps", help="schedule length (linear decay to 0)"),
-    max_minutes: Optional[float] = typer.Option(None, "--max-minutes", help="time budget: stop (and save) after this long; the LR decays to 0 by then"),
-    stop_step: Optional[int] = typer.Option(None, "--stop-step", help="stop (and save) at this step; the schedule still runs to --max-steps"),
-    warmup_steps: int = typer.Option(500, "--warmup-steps"),
-    masking: str = typer.Option("char", "--masking", help="char | wwm (whole words from jieba)"),
-    vocab_size: int = typer.Option(12000, "--vocab-size"),
-    save_every: int = typer.Option(500, "--save-every"),
-    log_every: int = typer.Option(50, "--log-every", help="steps between loss/throughput records"),
-    seed: int = typer.Option(0, "--seed"),
-    workers: int = typer.Option(0, "--workers", help="data-loader processes for tokenising/packing (0: none; use several on a GPU)"),
-    data: str = typer.Option("stream", "--data", help="stream: lines tokenised as training goes | memory: the corpus tokenised once (by --workers processes) and blocks drawn and masked on the device (fast on a GPU; char masking)"),
-) -> None:
+@config_command(app, "pretrain", PretrainConfig, shared={"corpus": "corpus"})
+def pretrain(cfg: PretrainConfig) -> None:
     """Masked-LM pretraining of a character-level Chinese BERT on the corpus."""
-    from .training.pretrain import CONFIGS, PretrainConfig, pretrain as run
+    from .training.pretrain import pretrain as run, summary_line
 
-    corpus = _shared_default(corpus, "corpus", "--corpus")
-    if config not in CONFIGS:
-        _fail(f"unknown --config {config!r}; choose from {', '.join(CONFIGS)}")
-    if masking not in ("char", "wwm"):
-        _fail("--masking must be char or wwm")
-    if data not in ("stream", "memory"):
-        _fail("--data must be stream or memory")
-    if data == "memory" and masking != "char":
-        _fail("--data memory masks characters on the device: use --masking char")
-    cfg = PretrainConfig(corpus=str(corpus), output=str(output), config=config, seq_len=seq_len, batch_size=batch_size,
-                         lr=lr, max_steps=max_steps, max_minutes=max_minutes, stop_step=stop_step, warmup_steps=warmup_steps,
-                         masking=masking, vocab_size=vocab_size, save_every=save_every, seed=seed,
-                         workers=workers, data=data, log_every=log_every)
     try:
         s = run(cfg)
     except FileNotFoundError as e:
-        _fail(str(e))
-    err.print(f"pretrained {s['steps']} steps ({s['tokens_seen']:,} tokens), loss {s['final_loss_ema']:.3f} → {output}")
+        fail(str(e))
+    err.print(summary_line(s, cfg.output), highlight=False)
 
 
 labels_app = typer.Typer(no_args_is_help=True, help="Hand labels: convert gold files to and from Label Studio.")
@@ -772,15 +630,19 @@ def labels_import(
     output: Path = typer.Option(..., "-o", "--output", help="gold JSONL"),
 ) -> None:
     """Label Studio export → gold JSONL (LABELING.md format)."""
-    from .io import write_jsonl
-    from .labelstudio import from_label_studio
+    from .io import ReadError, write_jsonl
+    from .labelstudio import import_label_studio
 
     try:
-        data = json.loads(tasks.read_text(encoding="utf-8"))
-        records = from_label_studio(data)
-    except (OSError, json.JSONDecodeError, KeyError, IndexError, TypeError) as e:
-        _fail(f"{tasks}: not a Label Studio export ({type(e).__name__}: {e})")
-    n = write_jsonl(records, output)
+        records = import_label_studio(tasks)  # checked as gold records before anything is written
+    except ReadError as e:  # GoldError: one line per problem
+        for line in e.lines()[:-1]:
+            err.print(f"[red]error:[/red] {line}", highlight=False, soft_wrap=True)
+        _fail(e.lines()[-1])
+    try:
+        n = write_jsonl(records, output)
+    except OSError as e:
+        _fail(f"{output}: cannot write ({e.strerror or e})")
     err.print(f"{n} paragraphs → {output}")
 
 

@@ -384,7 +384,7 @@ def test_hand_entities_drift_dev_and_overlap_are_caught(data_dir, tmp_path):
 
 def test_hold_out_leaves_those_paragraphs_to_the_silver(data_dir, tmp_path):
     from nlp.training.hand_entities import standoff_entities
-    from nlp.training.ner import NerTrainConfig, build_examples, command_line
+    from nlp.training.ner import NerTrainConfig, build_examples
 
     _, labels = _hand_labels()
     hand = tmp_path / "hand.jsonl"
@@ -401,7 +401,7 @@ def test_hold_out_leaves_those_paragraphs_to_the_silver(data_dir, tmp_path):
     assert counts["hand_paragraphs"] == len(labels) - 2
     by_key = {e.key: e for e in examples}
     assert all(by_key[k].source == "reports" for k in held)  # silver, not gone
-    assert f"--hold-out {keys}" in command_line(cfg)
+    assert f"--hold-out {keys}" in cfg.command_line()
 
 
 def test_shipped_hand_entities_join():

@@ -22,30 +22,9 @@ import torch
 
 from ..schema import LABELS
 from .data import LabelledSentence, weak_gwr_sentences, weak_sentences
+from .config import ClassifyConfig
 
 
-@dataclass
-class ClassifyConfig:
-    base: str
-    output: str
-    reports: str
-    corpus: str | None = None
-    dev_gold: str | None = None
-    epochs: int = 3
-    batch_size: int = 32
-    lr: float = 5e-5
-    max_length: int = 128
-    weight_decay: float = 0.01
-    warmup_ratio: float = 0.06
-    seed: int = 0
-    max_train: int | None = None  # cap on examples (after shuffling), for quick runs
-    weak_per_label: int | None = None  # cap on weak examples of each label (hand labels are all kept)
-    context: bool = True
-    hand_labels: list[str] = field(default_factory=list)
-    hand_weight: float = 3.0
-    context_dropout: float = 0.3  # share of examples trained without context (for --no-context use)
-    patience: int = 2
-    cache_dir: str | None = None
 
 
 def _examples(cfg: ClassifyConfig) -> list[LabelledSentence]:
@@ -214,21 +193,6 @@ def _dev_scores(model, tokenizer, cfg: ClassifyConfig) -> dict:
             "dev_f1_context": {k: round(v["f1"], 4) for k, v in m["classification"]["sentence"]["per_label"].items()}}
 
 
-def command_line(cfg: ClassifyConfig) -> str:
-    """The ``nlp train classify`` command that reproduces ``cfg``."""
-    default = ClassifyConfig(base="", output="", reports="")
-    parts = ["nlp train classify", f"--base {cfg.base}", f"--output {cfg.output}"]
-    for name, flag in [("epochs", "--epochs"), ("batch_size", "--batch-size"), ("lr", "--lr"), ("max_length", "--max-length"),
-                       ("seed", "--seed"), ("max_train", "--max-train"), ("weak_per_label", "--weak-per-label"), ("hand_weight", "--hand-weight"),
-                       ("context_dropout", "--context-dropout")]:
-        if getattr(cfg, name) != getattr(default, name):
-            parts.append(f"{flag} {getattr(cfg, name)}")
-    parts += [f"--hand {h}" for h in cfg.hand_labels]
-    if not cfg.context:
-        parts.append("--no-context")
-    return " ".join(parts)
-
-
 def baseline_scores(dev_gold: str, tfidf_dir: str | Path | None = None) -> dict[str, dict]:
     """Dev sentence macro-F1 (in context and alone) of the baselines, through the harness."""
     from .. import evaluate as ev
@@ -279,7 +243,7 @@ def write_model_card(out: Path, summary: dict, cfg: ClassifyConfig, baselines: d
                   f"final MLM loss {pre['final_loss_ema']:.3f}, on {pre['device']}).", ""]
     else:
         lines += [f"Encoder: `{cfg.base}`.", ""]
-    lines += [f"Fine-tuning: `{command_line(cfg)}` (seed {cfg.seed}; class-weighted cross-entropy; "
+    lines += [f"Fine-tuning: `{cfg.command_line()}` (seed {cfg.seed}; class-weighted cross-entropy; "
               f"context dropped for {cfg.context_dropout:.0%} of examples; early stopping on dev; best epoch {summary['best_epoch']}).", "",
               "## Scores on `gold/dev.jsonl` (sentence macro-F1, `nlp eval`)", "",
               "| system | in context | sentence alone |", "|---|---|---|"]
@@ -291,3 +255,9 @@ def write_model_card(out: Path, summary: dict, cfg: ClassifyConfig, baselines: d
         lines += ["", "Per label, in context: " + ", ".join(f"{k} {v:.3f}" for k, v in best["dev_f1_context"].items()) + "."]
     lines += ["", "Dev was used for model selection, so these scores overstate held-out quality.", ""]
     (out / "README.md").write_text("\n".join(lines), encoding="utf-8")
+
+
+def summary_line(s: dict, output: str) -> str:
+    """One line on a finished fine-tuning run (``train_classifier``'s summary)."""
+    return (f"trained on {s['train_examples']} sentences; best epoch {s['best_epoch']}, "
+            f"dev macro-F1 {s['best_dev_macro_f1_context']} → {output}")

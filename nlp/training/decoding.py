@@ -140,3 +140,36 @@ def tune_decoding(model_dir: str | Path, gold: str | Path, write: bool = True, p
     if write:
         (Path(model_dir) / "decoding.json").write_text(json.dumps(asdict(best), indent=1), encoding="utf-8")
     return best, trials, result
+
+
+def trials_table(trials: list[DecodingTrial], title: str):
+    """A rich table of decoding trials (best first)."""
+    from rich.table import Table
+
+    table = Table(title=title)
+    labels = list(trials[0].per_label) if trials else []
+    for col in ["heading weight", "viterbi", "backward penalty", "plan documents", "problems cue", "macro-F1"] + labels:
+        table.add_column(col, justify="right")
+    for t in trials:
+        c = t.config
+        table.add_row(f"{c.heading_weight:g}", "yes" if c.use_viterbi else "no",
+                      f"{c.backward_penalty:g}" if c.use_viterbi else "-",
+                      f"P ≥ {c.plan_document_threshold:g}" if c.plan_document_threshold > 0 else "off",
+                      f"{c.problem_cue_weight:g}" if c.problem_cue_weight > 0 else "off", f"{t.macro_f1:.4f}",
+                      *(f"{t.per_label[k]:.3f}" for k in labels))
+    return table
+
+
+def report_lines(best: DecodingConfig, cv: DecodingCV | None, written: Path | None) -> list[str]:
+    """What a decoding choice says: the setting (and where it was written), the cross-validation."""
+    lines = [("best (not written): " if written is None else f"wrote {written}: ") + json.dumps(asdict(best))]
+    if cv is not None:
+        lines.append(f"{cv.folds}-fold cross-validation over documents (each fold decoded with the setting best on "
+                     f"the others): sentence macro-F1 {cv.macro_f1:.4f}, against {cv.chosen_on_all:.4f} "
+                     "for the setting chosen on all documents")
+        for i, f in enumerate(cv.per_fold, 1):
+            c = f["chosen"]
+            lines.append(f"  fold {i}: {f['documents']} documents; chosen: heading weight {c['heading_weight']:g}, "
+                         f"viterbi {'penalty ' + format(c['backward_penalty'], 'g') if c['use_viterbi'] else 'off'}, "
+                         f"plan documents {c['plan_document_threshold']:g}, problems cue {c['problem_cue_weight']:g}")
+    return lines

@@ -134,3 +134,13 @@ Made by:
 
     nlp train doc-kind --reports ../shared/data/reports.jsonl --output DIR
 """
+
+
+def summary_line(cfg: dict, output: str) -> str:
+    """One line on a trained document-kind model (``train_doc_kind``'s config)."""
+    cv = cfg["cross_validation"]
+    return (f"trained on {cfg['train_documents']} documents; {cv['folds']}-fold CV at P ≥ {cfg['threshold']}: "
+            f"plans found {cv['without_title']['plans_hit']}/{cv['plans']} (no title), "
+            f"{cv['with_title']['plans_hit']}/{cv['plans']} (title); reports taken for plans "
+            f"{cv['without_title']['reports_hit']}/{cv['reports']} (no title), "
+            f"{cv['with_title']['reports_hit']}/{cv['reports']} (title) → {output}")

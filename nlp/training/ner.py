@@ -52,36 +52,9 @@ from ..ner import IGNORE, POLICIES, TAGS, NerSettings, align_tags, combine, enco
 from ..schema import ENTITY_TYPES, Entity
 from ..text import build_document
 from .data import load_reports
+from .config import NerTrainConfig
 
 
-@dataclass
-class NerTrainConfig:
-    base: str
-    output: str
-    reports: str
-    corpus: str | None = None
-    dev_gold: str | None = None
-    hand_labels: list[str] = field(default_factory=list)
-    hand_weight: float = 3.0
-    hold_out: str | None = None  # file of doc|para lines whose hand labels are not used (they stay silver)
-    corpus_lines: int = 3000  # sampled corpus lines in all (0: reports only)
-    corpus_files: tuple[str, ...] = ("gov_work_reports.txt.gz", "laws.txt.gz", "xinwenlianbo.txt.gz")
-    max_length: int = 128
-    stride: int = 32
-    epochs: int = 3
-    batch_size: int = 16
-    lr: float = 5e-4
-    weight_decay: float = 0.01
-    warmup_ratio: float = 0.06
-    label_smoothing: float = 0.05  # silver tokens only
-    bracket_dropout: float = 0.2  # share of silver 《LAW》 titles trained without their brackets
-    year_dropout: float = 0.0  # share of silver year DATEs running into a name trained as bare years
-    max_windows: int | None = None  # cap on training windows (after shuffling), for quick runs
-    layers: int | None = None  # keep only the first N encoder layers (None: all)
-    position_init: str = "auto"  # auto | local | keep (see local_attention_init)
-    threads: int | None = None  # torch threads (None: torch's default)
-    seed: int = 0
-    cache_dir: str | None = None
 
 
 @dataclass
@@ -618,24 +591,6 @@ def dev_scores(dev_gold: str, model_dir: str | Path) -> dict[str, dict]:
     return out
 
 
-def command_line(cfg: NerTrainConfig) -> str:
-    """The ``nlp train ner`` command that reproduces ``cfg``."""
-    default = NerTrainConfig(base="", output="", reports="")
-    parts = ["nlp train ner", f"--base {cfg.base}", f"--output {cfg.output}"]
-    for name, flag in [("epochs", "--epochs"), ("batch_size", "--batch-size"), ("lr", "--lr"), ("max_length", "--max-length"),
-                       ("stride", "--stride"), ("corpus_lines", "--corpus-lines"), ("hand_weight", "--hand-weight"),
-                       ("label_smoothing", "--label-smoothing"), ("bracket_dropout", "--bracket-dropout"),
-                       ("year_dropout", "--year-dropout"),
-                       ("max_windows", "--max-windows"), ("layers", "--layers"), ("position_init", "--position-init"),
-                       ("threads", "--threads"), ("seed", "--seed")]:
-        if getattr(cfg, name) != getattr(default, name):
-            parts.append(f"{flag} {getattr(cfg, name)}")
-    parts += [f"--hand {h}" for h in cfg.hand_labels]
-    if cfg.hold_out:
-        parts.append(f"--hold-out {cfg.hold_out}")
-    return " ".join(parts)
-
-
 def write_model_card(out: Path, summary: dict, cfg: NerTrainConfig) -> None:
     """README.md of an entity model: data, recipe (the exact command), dev scores of the
     rules, the model and the combination."""
@@ -667,7 +622,7 @@ def write_model_card(out: Path, summary: dict, cfg: NerTrainConfig) -> None:
         "(silver years running into a name, 2023年全国…, trained as bare years, 2023全国…). Dev (`gold/dev.jsonl`) is never "
         "trained on; it chose the epoch and the combination.", "",
         "## Recipe", "",
-        f"`{command_line(cfg)}` (seed {cfg.seed}; {summary['data_minutes']} min data, {summary['train_minutes']} min "
+        f"`{cfg.command_line()}` (seed {cfg.seed}; {summary['data_minutes']} min data, {summary['train_minutes']} min "
         f"training; best epoch {summary['best_epoch']} of {cfg.epochs}).", "",
         f"Encoder: `{cfg.base}`, {summary['layers']} layer(s) kept, {summary['params']:,} parameters; position embeddings "
         + ("made local (`nlp.training.ner.local_attention_init`: the encoder's were still unstructured, adjacent-position "
@@ -690,3 +645,14 @@ def write_model_card(out: Path, summary: dict, cfg: NerTrainConfig) -> None:
                          + f" | {s['partial_micro_f1']:.3f} | {s['metric_target_accuracy']:.3f} |")
         lines += ["", "Dev chose the epoch and the combination, so these scores overstate held-out quality.", ""]
     (out / "README.md").write_text("\n".join(lines), encoding="utf-8")
+
+
+def summary_line(s: dict, output: str) -> str:
+    """One line on a finished tagger run (``train_ner``'s summary)."""
+    line = f"trained on {s['data']['windows']} windows in {s['train_minutes']} min; best epoch {s['best_epoch']}"
+    if "dev" in s:
+        d = s["dev"]
+        line += (f"; dev strict micro-F1 rules {d['rules']['strict_micro_f1']:.3f}, model {d['model']['strict_micro_f1']:.3f}, "
+                 f"model+rules {d['model+rules']['strict_micro_f1']:.3f} (combination: "
+                 + ", ".join(f"{t} {p}" for t, p in s["combine"].items()) + ")")
+    return f"{line} → {output}"

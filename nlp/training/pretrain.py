@@ -21,6 +21,8 @@ from typing import Iterator
 
 import torch
 
+from .config import PretrainConfig
+
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
 CONFIGS = {
@@ -110,27 +112,6 @@ def save_tokenizer(vocab: list[str], output: str | Path, model_max_length: int =
 # --------------------------------------------------------------------------- data
 
 
-@dataclass
-class PretrainConfig:
-    corpus: str
-    output: str
-    config: str = "mini"
-    seq_len: int = 128
-    batch_size: int = 64
-    lr: float = 5e-4
-    warmup_steps: int = 500
-    max_steps: int = 20000
-    max_minutes: float | None = None  # time budget: stop here, and the LR decays to 0 by then
-    stop_step: int | None = None  # stop (and save) at this step; the LR schedule still runs to max_steps
-    mask_prob: float = 0.15
-    masking: str = "char"  # char | wwm (whole-word masking over jieba words)
-    seed: int = 0
-    save_every: int = 500
-    vocab_size: int = 12000
-    upweight: tuple[str, ...] = ("gov_work_reports", "cpc_congress_reports")
-    log_every: int = 50
-    workers: int = 0  # data-loader processes that tokenise and pack (0: in the training process)
-    data: str = "stream"  # stream: lines read and packed as training goes | memory: the corpus tokenised once, blocks drawn on the device
 
 
 def line_stream(files: list[Path], seed: int, upweight: tuple[str, ...] = (), shard: int = 0,
@@ -554,3 +535,8 @@ def mlm_eval_loss(model_dir: str | Path, texts: list[str], seq_len: int = 128, s
             m, lab = mask_batch(torch.tensor(ids), torch.tensor(words), tok, 0.15, gen)
             losses.append(float(model(input_ids=m, labels=lab).loss))
     return sum(losses) / len(losses) if losses else math.nan
+
+
+def summary_line(s: dict, output: str) -> str:
+    """One line on a finished pretraining run (``pretrain``'s summary)."""
+    return f"pretrained {s['steps']} steps ({s['tokens_seen']:,} tokens), loss {s['final_loss_ema']:.3f} → {output}"

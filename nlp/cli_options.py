@@ -1,0 +1,129 @@
+"""Command-line plumbing shared by the commands: options built from config dataclasses (so a
+training option is declared once, in ``nlp.training.config``), one-line failures, progress.
+
+Nothing here knows a model or a report; ``nlp.cli`` holds the commands.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+import typing
+from dataclasses import MISSING, fields
+from pathlib import Path
+from typing import Any, Callable, NoReturn, Optional
+
+import typer
+from rich.console import Console
+
+err = Console(stderr=True)
+out = Console()
+
+
+def fail(msg: str, code: int = 1) -> NoReturn:
+    """Print ``error: msg`` (one line) and exit with ``code``."""
+    err.print(f"[red]error:[/red] {msg}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def first_line(e: BaseException) -> str:
+    return (str(e).splitlines() or [type(e).__name__])[0]
+
+
+def shared_default(given: Optional[Path], name: str, flag: str) -> Path:
+    """``given``, or ``name`` inside ../shared/data; fails with a clear message if neither exists."""
+    if given is None:
+        from .lexicon import shared_data_dir
+
+        d = shared_data_dir()
+        if d is None:
+            fail(f"no {flag} given and ../shared/data not found (set GOVREPORT_DATA)")
+        given = d / name
+    if not Path(given).exists():
+        fail(f"{given}: no such file or directory")
+    return Path(given)
+
+
+def progress(desc: str):
+    from tqdm import tqdm
+
+    def wrap(items):
+        return tqdm(items, desc=desc, unit="doc", disable=None, file=sys.stderr)
+
+    return wrap
+
+
+def _flag(f) -> str:
+    return f.metadata.get("flag") or "--" + f.name.replace("_", "-")
+
+
+def config_command(app: typer.Typer, name: str, cls: type, *, shared: dict[str, str] | None = None,
+                   extra: list[inspect.Parameter] | None = None) -> Callable:
+    """Register ``fn(cfg, **extra)`` as command ``name`` of ``app``, its options made from the
+    fields of the config dataclass ``cls`` that carry ``cli`` metadata (help, flag, default).
+
+    ``shared`` maps a field to a path inside ../shared/data used when the option is not given
+    (the option is then optional). ``extra``: further parameters passed to ``fn`` as keywords.
+    The config is checked (``cfg.check()``) before ``fn`` runs; a ``ConfigError`` is reported
+    with the field's flag."""
+    from .training.config import ConfigError
+
+    shared = shared or {}
+    hints = typing.get_type_hints(cls)
+    cli_fields = [f for f in fields(cls) if f.metadata.get("cli")]
+    params = []
+    for f in cli_fields:
+        required = f.default is MISSING and f.default_factory is MISSING and f.name not in shared
+        ann = hints[f.name]
+        if f.metadata.get("negate"):
+            ann, default = bool, False
+        elif required:
+            default = ...
+        elif f.name in shared:
+            ann, default = Optional[str], None
+        elif f.default_factory is not MISSING:
+            ann, default = Optional[ann], None  # a list option: repeat it
+        else:
+            default = f.default
+        if typing.get_origin(ann) in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+            inner = [a for a in typing.get_args(ann) if a is not type(None)]
+            ann = Optional[inner[0]]
+        kw = {"metavar": "[" + "|".join(map(str, f.metadata["choices"])) + "]"} if f.metadata.get("choices") else {}
+        opt = typer.Option(default, _flag(f), help=f.metadata.get("help") or None, **kw)
+        params.append(inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=opt, annotation=ann))
+    params += extra or []
+
+    def register(fn: Callable) -> Callable:
+        def command(**kw: Any) -> None:
+            values = {}
+            for f in cli_fields:
+                v = kw.pop(f.name)
+                if f.metadata.get("negate"):
+                    v = not v
+                elif f.name in shared and v is None:
+                    v = str(shared_default(None, shared[f.name], _flag(f)))
+                elif f.default_factory is not MISSING and v is None:
+                    v = f.default_factory()
+                values[f.name] = v
+            cfg = cls(**values)
+            try:
+                cfg.check()
+            except ConfigError as e:
+                by_name = {x.name: x for x in fields(cls)}
+                fail(e.message(lambda name: _flag(by_name[name])))
+            fn(cfg, **kw)
+
+        command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+        command.__annotations__ = {}
+        command.__doc__ = fn.__doc__
+        command.__name__ = fn.__name__
+        app.command(name)(command)
+        return fn
+
+    return register
+
+
+def param(name: str, ann: Any, default: Any, flag: str, help: str) -> inspect.Parameter:
+    """A further option for ``config_command``'s ``extra``."""
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=typer.Option(default, flag, help=help),
+                             annotation=ann)
