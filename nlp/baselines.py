@@ -14,33 +14,29 @@ from typing import Any
 
 import numpy as np
 
+from .rules.cues import ALONE_RULES
+from .rules.chrome import chrome_reason
+from .components.base import SentenceLabeller
 from .schema import Document
-from .text import chrome_rule, match_heading_marker
-from .weak import DUTY_CUES, PLANS_CUES, PROBLEMS_CUES
+from .text import match_heading_marker
 
-_MEASURES_CUES = re.compile(r"全年|累计|共(计|办理|开展|审查|受理|组织)|完成|开展|组织|印发|制定|出台|办理|办结|建立|健全|推行|"
-                            r"落实|实现|获评|荣获|修订|审查|培训|举办|设立|率达|同比")
-_OTHER_CUES = re.compile(r"^(.{0,30}(报告|通知|意见|方案)|.{0,12}[:：]|\d{4}年\d{1,2}月\d{1,2}日|.{2,20}(人民政府|办公室|局))$|"
-                         r"现将.{0,30}(报告|通知)如下|特此报告")
+_ALONE_MEASURES = next(r for r in ALONE_RULES if r.name == "alone:measures")
 
 
 def rules_label(text: str) -> tuple[str, str]:
-    """Label one sentence from its own words (the ``rules`` baseline)."""
+    """Label one sentence from its own words (the ``rules`` baseline): (label, rule name)."""
     t = text.strip()
-    if chrome_rule(t) or _OTHER_CUES.search(t):
-        return "other", "cue:other"
-    if PROBLEMS_CUES.search(t) and re.search(r"问题|不足|有待|短板|差距|薄弱|不够|不到位", t):
-        return "problems", "cue:problems"
-    if PLANS_CUES.search(t):
-        return "plans", "cue:plans"
-    if DUTY_CUES.search(t):
-        return "duty", "cue:duty"
-    if _MEASURES_CUES.search(t) or re.search(r"\d", t) or match_heading_marker(t):
-        return "measures", "cue:measures"
-    return "other", "no cue"
+    chrome = chrome_reason(t)
+    if chrome:
+        return "other", chrome
+    for rule in ALONE_RULES:
+        # a measures sentence also shows itself by a digit or a heading enumerator
+        if rule.matches(t) or rule is _ALONE_MEASURES and (re.search(r"\d", t) or match_heading_marker(t)):
+            return rule.label, rule.name
+    raise AssertionError("the last alone rule matches every sentence")
 
 
-class RulesLabeller:
+class RulesLabeller(SentenceLabeller):
     name = "rules"
 
     def label(self, doc: Document) -> None:
@@ -74,7 +70,7 @@ def softmax_scores(vec: Any, coef: np.ndarray, intercept: np.ndarray, texts: lis
     return e / e.sum(axis=1, keepdims=True)
 
 
-class TfidfLabeller:
+class TfidfLabeller(SentenceLabeller):
     """Char n-gram TF-IDF + logistic regression, loaded from a directory written by
     ``nlp.training.tfidf.train_tfidf``."""
 

@@ -6,53 +6,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 
+# page chrome: the named rules live in nlp.rules.chrome (a rule's name tags the removed line and,
+# as chrome:<name>, is the reason of a sentence labelled other for it)
+from .rules.chrome import CHROME_RULES, ChromeRule, chrome_reason, chrome_rule, match_chrome  # noqa: F401
 from .schema import Document, Heading, Paragraph, Sentence
-
-# --------------------------------------------------------------------------- page chrome
-
-@dataclass(frozen=True)
-class ChromeRule:
-    name: str
-    pattern: re.Pattern
-    max_len: int = 120  # a line longer than this is never chrome
-
-    def matches(self, line: str) -> bool:
-        return len(line) <= self.max_len and bool(self.pattern.search(line))
-
-
-def _r(p: str) -> re.Pattern:
-    return re.compile(p, re.I)
-
-
-_S = r"\s*"  # scraped labels often have spaces inside: 索 引 号
-CHROME_RULES: tuple[ChromeRule, ...] = (
-    ChromeRule("index_no", _r(r"^[•·\s]*索" + _S + "引" + _S + "号")),
-    ChromeRule("meta_field", _r(r"^[•·\s]*(公文种类|主题分类|发布机构|发文机关|成文日期|发布日期|发文日期|有" + _S + "效" + _S
-                                 + r"性|生效日期|废止日期|信息分类|组配分类|体裁分类|文" + _S + r"号|主题词|名\s*称|分\s*类)" + _S + r"[:：]")),
-    ChromeRule("publish_line", _r(r"(来源|信息来源|发布时间|发布日期|浏览次数|浏览量|访问量|点击数|阅读数|作者)" + _S + r"[:：]"), 90),
-    ChromeRule("font_size", _r(r"(字体|字号)" + _S + r"[:：]?" + _S + r"[\[【(（]?" + _S + r"([大中小]|[\]】)）])")),
-    ChromeRule("print_close", _r(r"^(【?\s*(打印(本页|此页|文章)?|关闭(本页|窗口)?|收藏|返回顶部|保存|纠错|我要纠错)\s*】?\s*)+$")),
-    ChromeRule("print_inline", _r(r"(打印本页|关闭窗口|打印此页|【打印】|\[打印\]|\[关闭\])")),
-    ChromeRule("scan_qr", _r(r"扫一扫|二维码|用手机扫|手机打开当前页|手机浏览")),
-    ChromeRule("share", _r(r"^(分享(到)?\s*[:：]?|.{0,20}分享到\s*[:：]?|微信|微博|QQ空间|朋友圈)")),
-    ChromeRule("breadcrumb", _r(r"(当前位置|您的位置|所在位置)\s*[:：]|^首页\s*[>›/»]|[>›»]\s*(政务公开|信息公开|正文)")),
-    ChromeRule("site_nav", _r(r"^(首页|网站首页|政府信息公开|政策文件|信息公开目录|无障碍.*|简体\s*[|｜]?\s*繁体|繁體|English|网站地图|"
-                             r"登录|注册|搜索|智能问答|长者模式|关怀版|适老化|读屏专用|返回首页|上一篇.*|下一篇.*|相关(链接|文章|阅读).*|"
-                             r"Baidu|map|政务公开|规章库|网站导航|移动版|手机版|English Version)$")),
-    ChromeRule("site_footer", _r(r"(版权所有|主办单位|承办单位|技术支持|ICP备|网站标识码|公网安备|联系我们|Copyright|©)"), 160),
-    ChromeRule("url", _r(r"^(https?://|www\.)\S+$")),
-)
-
-
-def chrome_rule(line: str) -> str | None:
-    """Name of the chrome rule a (stripped) line matches, or None for real text."""
-    for rule in CHROME_RULES:
-        if rule.matches(line):
-            return rule.name
-    return None
-
 
 # --------------------------------------------------------------------------- headings
 
