@@ -36,6 +36,7 @@ from .io import ReadError, raw_text_from_bytes
 from .outputs import ErrorLog, Key, OUTPUT_SUFFIXES, error_key, open_writer
 from .pipeline import (Labeller, LabellerSpec, doc_id_for, finish_document, label_documents, structure_file,
                        structure_raw)
+from .modeling import cpu_has_native_bf16  # noqa: F401 (the switch of the CPU bf16 autocast)
 from .schema import Document
 from .text import build_document
 
@@ -299,43 +300,10 @@ def error_record(item: InputItem, problem: str) -> dict[str, Any]:
     return e
 
 
-@functools.lru_cache(maxsize=1)
-def cpu_has_native_bf16() -> bool:
-    """Whether this CPU computes bf16 natively (AVX512-BF16 or AMX), where bf16 autocast runs the
-    BERT about twice as fast as float32 (classifier-small on this project's EPYC: 0.84 vs 1.76 s
-    per batch of 64, probabilities within 0.0002). ``GOVREPORT_CPU_BF16=0`` turns it off, ``=1`` on."""
-    env = os.environ.get("GOVREPORT_CPU_BF16", "").strip().lower()
-    if env in ("0", "false", "no", "off"):
-        return False
-    if env in ("1", "true", "yes", "on"):
-        return True
-    try:
-        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").split()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
-
-
-@contextlib.contextmanager
 def inference_context(labeller: Labeller):
-    """``torch.inference_mode`` for a PyTorch labeller, plus bf16 autocast on a GPU and on a
-    CPU with native bf16 (``cpu_has_native_bf16``)."""
-    model = getattr(labeller, "model", None)
-    if model is None or not hasattr(model, "parameters"):
-        yield
-        return
-    import torch
-
-    device = getattr(labeller, "device", None)
-    with torch.inference_mode():
-        if getattr(device, "type", None) == "cuda" and torch.cuda.is_bf16_supported():
-            with torch.autocast("cuda", dtype=torch.bfloat16):
-                yield
-        elif getattr(device, "type", None) == "cpu" and cpu_has_native_bf16():
-            with torch.autocast("cpu", dtype=torch.bfloat16):
-                yield
-        else:
-            yield
+    """The labeller's ``inference_context()``: for a PyTorch labeller ``torch.inference_mode``
+    plus bf16 autocast on a GPU and on a CPU with native bf16 (``cpu_has_native_bf16``)."""
+    return labeller.inference_context()
 
 
 def annotate_chunk(items: Sequence[InputItem], labeller: Labeller,

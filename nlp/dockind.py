@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .baselines import load_tfidf_logreg, softmax_scores
-from .schema import Document
+from .doc import Document
 
 CONFIG_FILE = "doc_kind_config.json"
 KINDS = ("report", "plans")

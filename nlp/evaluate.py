@@ -186,7 +186,7 @@ class Predictions:
 
 def predict(gold_docs: list[GoldDocument], labeller: Any, entity_fn: Callable[..., list] | None = None,
             progress: Callable[[Iterable], Iterable] | None = None) -> Predictions:
-    """Run a labeller (object with ``label(doc)`` and optionally ``label_alone(texts)``) and an
+    """Run a labeller (``name``, ``label(doc)``, ``label_alone(texts)``: a ``SentenceLabeller``) and an
     entity function (text, sentence label spans, keyword ``first_paragraph`` → entities;
     default: the rules) over the gold documents; both are told which paragraph opens the document."""
     ctx, alone, ents = [], [], []
@@ -197,10 +197,7 @@ def predict(gold_docs: list[GoldDocument], labeller: Any, entity_fn: Callable[..
         labels = [s.label or "other" for s in doc.sentences]
         ctx.append(labels)
         texts = [s.text for s in doc.sentences]
-        if hasattr(labeller, "label_alone"):
-            alone.append(list(labeller.label_alone(texts)))
-        else:
-            alone.append([_alone_via_document(labeller, t) for t in texts])
+        alone.append(list(labeller.label_alone(texts)))
         doc_ents = []
         k = 0
         for j, p in enumerate(gd.paragraphs):
@@ -212,13 +209,7 @@ def predict(gold_docs: list[GoldDocument], labeller: Any, entity_fn: Callable[..
                 extract(p.text, sl, first_paragraph=j == 0)
             doc_ents.append([_ent_dict(e) for e in found])
         ents.append(doc_ents)
-    return Predictions(ctx, alone, ents, getattr(labeller, "name", str(labeller)))
-
-
-def _alone_via_document(labeller: Any, text: str) -> str:
-    d = document_from_paragraphs([text], "alone", [[(0, len(text))]])
-    labeller.label(d)
-    return d.sentences[0].label or "other"
+    return Predictions(ctx, alone, ents, labeller.name)
 
 
 def _ent_dict(e: Any) -> dict[str, Any]:

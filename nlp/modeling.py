@@ -10,41 +10,25 @@ present, the mandated section headings.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import math
+import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from .schema import LABELS, Document
+from .components.base import SentenceLabeller
+from .config import DecodingConfig
+from .doc import LABELS, Document
+
+__all__ = ["BertSentenceLabeller", "DecodingConfig", "SECTION_ORDER", "cpu_has_native_bf16", "sentence_contexts",
+           "viterbi"]
 
 SECTION_ORDER = {"duty": 0, "measures": 1, "problems": 2, "plans": 3}
-
-
-@dataclass
-class DecodingConfig:
-    backward_penalty: float = 2.0  # log-space cost of going back in section order
-    heading_weight: float = 0.5  # weight of the heading-derived label (0: ignore headings)
-    use_viterbi: bool = True
-    # a document whose P(plan document) (``nlp.dockind``, the classifier's ``doc_kind/``) reaches
-    # this is read as a plan: its duty probability goes to plans (0: off)
-    plan_document_threshold: float = 0.0
-    # page chrome (``nlp.text.chrome_rule``: 扫一扫在手机打开当前页, breadcrumbs, site navigation) is
-    # ``other`` wherever it stands (LABELING.md), whatever the model reads into it
-    chrome_is_other: bool = True
-    # weight of a ``problems`` prior on sentences that state a shortcoming (``nlp.weak.PROBLEM_STATEMENT``:
-    # 不够, 不深入, 有待, 短板, …的问题) outside the mandated section headings (0: off)
-    problem_cue_weight: float = 0.0
-
-    @classmethod
-    def load(cls, model_dir: Path) -> "DecodingConfig":
-        p = Path(model_dir) / "decoding.json"
-        if p.exists():
-            return cls(**json.loads(p.read_text(encoding="utf-8")))
-        return cls()
 
 
 def sentence_contexts(doc: Document) -> list[str]:
@@ -152,8 +136,27 @@ def title_sentences(doc: Document, max_paragraphs: int = 6) -> list[int]:
     return out
 
 
-class BertSentenceLabeller:
+@functools.lru_cache(maxsize=1)
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU computes bf16 natively (AVX512-BF16 or AMX), where bf16 autocast runs the
+    BERT about twice as fast as float32 (classifier-small on this project's EPYC: 0.84 vs 1.76 s
+    per batch of 64, probabilities within 0.0002). ``GOVREPORT_CPU_BF16=0`` turns it off, ``=1`` on."""
+    env = os.environ.get("GOVREPORT_CPU_BF16", "").strip().lower()
+    if env in ("0", "false", "no", "off"):
+        return False
+    if env in ("1", "true", "yes", "on"):
+        return True
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").split()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+class BertSentenceLabeller(SentenceLabeller):
     """Labels sentences with a fine-tuned BERT sequence classifier."""
+
+    backend = "torch"
 
     def __init__(self, model: str | Path, batch_size: int = 64, max_length: int | None = None, device: str | None = None):
         import torch
@@ -172,13 +175,29 @@ class BertSentenceLabeller:
             raise OSError(f"{src}: model labels {sorted(id2label.values())} are not the report categories {list(LABELS)}; "
                           "fine-tune it first with `nlp train classify --base ...`")
         self.labels = [id2label[i] for i in range(len(id2label))]
-        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.device = str(torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu")))
         self.model.to(self.device).eval()
         self.batch_size = batch_size
         self.max_length = max_length or (trained_max_length(src) if local else None) or DEFAULT_MAX_LENGTH
         self.decoding = DecodingConfig.load(Path(src)) if local else DecodingConfig()
         self.doc_kind = classifier_doc_kind(src) if local else None
         self.name = f"model:{Path(src).name if local else src}"
+
+    @contextlib.contextmanager
+    def inference_context(self) -> Iterator[Any]:
+        """``torch.inference_mode``, plus bf16 autocast on a GPU and on a CPU with native bf16
+        (``cpu_has_native_bf16``): the context of the batch runs."""
+        import torch
+
+        with torch.inference_mode():
+            if self.device.startswith("cuda") and torch.cuda.is_bf16_supported():
+                with torch.autocast("cuda", dtype=torch.bfloat16):
+                    yield
+            elif self.device == "cpu" and cpu_has_native_bf16():
+                with torch.autocast("cpu", dtype=torch.bfloat16):
+                    yield
+            else:
+                yield
 
     def predict_proba(self, texts: Sequence[str], contexts: Sequence[str] | None = None) -> np.ndarray:
         """Probabilities (n × labels), batched by length (no padding to the maximum)."""
@@ -264,7 +283,7 @@ class BertSentenceLabeller:
 
         texts = [s.text for s in doc.sentences]
         reasons = ["model"] * len(texts)
-        if getattr(self, "doc_kind", None) is not None and self.decoding.plan_document_threshold > 0 and texts:
+        if self.doc_kind is not None and self.decoding.plan_document_threshold > 0 and texts:
             p_plan = self.doc_kind.plan_probability(doc)
             plan_doc = p_plan >= self.decoding.plan_document_threshold
             doc.meta["document_kind"] = {"kind": "plans" if plan_doc else "report", "p_plans": round(p_plan, 4)}

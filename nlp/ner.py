@@ -248,7 +248,7 @@ def verify_candidates(text: str, offsets: Sequence[tuple[int, int]], logp: np.nd
     out: list[Entity] = []
     for prob, c in sorted(scored, key=lambda x: (-x[0], x[1].start, x[1].end)):
         if not _overlaps(c, out):
-            out.append(Entity(c.start, c.end, c.type, c.text, source="verified", attrs={"prob": round(prob, 3)}))
+            out.append(Entity(c.start, c.end, c.type, c.text, source="verified", attrs={"prob": round(prob, 3)}, rule=c.rule))
     return sorted(out, key=lambda e: e.start)
 
 
@@ -314,7 +314,11 @@ def combine(rule_ents: Sequence[Entity], model_ents: Sequence[Entity], policy: d
 
 class BertEntityExtractor:
     """Entities of paragraphs from a token-classification BERT, alone (``mode="model"``) or
-    combined with the rules (``mode="combined"``, the policy of ``ner.json``)."""
+    combined with the rules (``mode="combined"``, the policy of ``ner.json``). An
+    ``nlp.components.base.EntityExtractor``: ``name``, ``device`` (a string), ``entities_many``, ``entities``."""
+
+    name: str
+    device: str
 
     def __init__(self, model: str | Path, mode: str = "combined", batch_size: int = 32, device: str | None = None,
                  combine_policy: dict[str, str] | None = None):
@@ -344,7 +348,7 @@ class BertEntityExtractor:
             self.settings.combine = dict(combine_policy)
             self.settings.check()
         self.mode = mode
-        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.device = str(torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu")))
         self.model.to(self.device).eval()
         self.batch_size = batch_size
         self.name = f"{Path(src).name if local else src}" + ("+rules" if mode == "combined" else "")

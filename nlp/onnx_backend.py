@@ -15,6 +15,7 @@ on ONNX Runtime.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -23,12 +24,13 @@ import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Any, ContextManager, Sequence
 
 import numpy as np
 
-from .modeling import DEFAULT_MAX_LENGTH, BertSentenceLabeller, DecodingConfig, classifier_doc_kind, trained_max_length
-from .schema import LABELS
+from .config import DecodingConfig
+from .doc import LABELS
+from .modeling import DEFAULT_MAX_LENGTH, BertSentenceLabeller, classifier_doc_kind, trained_max_length
 
 ONNX_FILE = "model.onnx"
 ONNX_CONFIG = "onnx_config.json"
@@ -84,6 +86,8 @@ class _PairTokenizer:
 class OnnxSentenceLabeller(BertSentenceLabeller):
     """Labels sentences with a classifier exported by ``export_onnx`` (ONNX Runtime)."""
 
+    backend = "onnx"
+
     def __init__(self, model: str | Path, batch_size: int = 64, max_length: int | None = None, device: str | None = None,
                  threads: int | None = None):
         import onnxruntime as ort
@@ -123,6 +127,10 @@ class OnnxSentenceLabeller(BertSentenceLabeller):
         meta = d / ONNX_CONFIG
         self.quantization = json.loads(meta.read_text(encoding="utf-8")).get("quantization") if meta.exists() else None
         self.name = f"model:{d.name}"
+
+    def inference_context(self) -> ContextManager[Any]:
+        """Nothing: ONNX Runtime runs without PyTorch's inference mode or autocast."""
+        return contextlib.nullcontext()
 
     def _probs(self, contexts: list[str], texts: list[str]) -> np.ndarray:
         """One batch through the ONNX Runtime session (the batching loop is the PyTorch labeller's)."""

@@ -1,34 +1,39 @@
-"""The default pipeline: file → Document with sentence labels and entities.
+"""The inference pipeline: text or file → ``Document`` with sentence labels, entities and
+indicators.
 
-Labellers decide sentence labels over a whole ``Document``; ``headings`` (``nlp.weak``) is
-the rule-based one. Entity extraction runs after labelling so that METRIC target flags see
-the sentence labels.
+A ``Pipeline`` is an ordered list of named components (``nlp.components``): ``structure``
+(text → paragraphs, headings, sentences), ``labels`` (a ``SentenceLabeller``: the shipped BERT
+classifier by default, ``headings`` the rule-based one), ``entities`` (the rule extractors,
+or an entity tagger combined with them; after the labels, so that METRIC target flags see the
+sentence labels) and ``indicators`` (METRIC entities structured). ``load_pipeline`` builds one
+from a ``PipelineConfig``; ``LabellerSpec`` is the same choice as plain data for worker
+processes and Ray actors, which load the labeller once each.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Callable, Protocol, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 from . import weak
-from .extract import extract
+from .components.base import DEFAULT_ENTITIES, Component, EntityExtractor, SentenceLabeller
+from .components.entities import Entities, extract_entities
+from .components.indicators import Indicators
+from .components.labels import SentenceLabels, label_batch
+from .components.structure import Structure
+from .config import BACKENDS, ENTITY_MODES, GPU_BATCH_SIZE, LABELLER_NAMES, PipelineConfig, check_choice
+from .doc import Document
 from .indicators import add_indicators
 from .io import RawText, ReadError, read_document_text
-from .schema import Document
 from .text import build_document
 
-
-class Labeller(Protocol):
-    name: str
-
-    def label(self, doc: Document) -> None:
-        """Set ``label``, ``label_source`` and ``reason`` on every sentence of ``doc``."""
+Labeller = SentenceLabeller  # the labeller contract (nlp.components.base)
 
 
-class HeadingsLabeller:
+class HeadingsLabeller(SentenceLabeller):
     name = "headings"
 
     def label(self, doc: Document) -> None:
@@ -49,6 +54,7 @@ def _tfidf() -> Labeller:
 
 
 LABELLERS: dict[str, Callable[[], Labeller]] = {"headings": HeadingsLabeller, "rules": _rules, "tfidf": _tfidf}
+assert tuple(LABELLERS) == LABELLER_NAMES
 
 
 def get_labeller(name: str) -> Labeller:
@@ -56,9 +62,6 @@ def get_labeller(name: str) -> Labeller:
         raise ValueError(f"unknown labeller {name!r}; choose from {', '.join(sorted(LABELLERS))}")
     return LABELLERS[name]()
 
-
-BACKENDS = ("torch", "onnx")
-GPU_BATCH_SIZE = 512
 
 
 def load_model_labeller(path: str | Path, backend: str | None = None, batch_size: int | None = None,
@@ -81,7 +84,7 @@ def load_model_labeller(path: str | Path, backend: str | None = None, batch_size
         from .onnx_backend import OnnxSentenceLabeller
 
         lab = OnnxSentenceLabeller(p, batch_size=batch_size or 64, device=device, threads=threads)
-        if batch_size is None and lab.device == "cuda":
+        if batch_size is None and lab.device.startswith("cuda"):
             lab.batch_size = GPU_BATCH_SIZE
         return lab
     if p.exists() and not (p / "config.json").exists():
@@ -92,7 +95,7 @@ def load_model_labeller(path: str | Path, backend: str | None = None, batch_size
     if batch_size:
         kw["batch_size"] = batch_size
     lab = BertSentenceLabeller(path, **kw)
-    if batch_size is None and lab.device.type == "cuda":
+    if batch_size is None and lab.device.startswith("cuda"):
         lab.batch_size = GPU_BATCH_SIZE  # sentences are short: large batches fill a GPU
     return lab
 
@@ -115,10 +118,7 @@ class LabellerSpec:
     def check(self) -> None:
         """Cheap checks before worker processes load the labeller (ValueError, OSError)."""
         check_entities(self.ner, self.entities)
-        if self.backend not in (None, *BACKENDS):
-            raise ValueError(f"unknown backend {self.backend!r}; choose from {', '.join(BACKENDS)}")
-        if self.name and self.name not in LABELLERS:
-            raise ValueError(f"unknown labeller {self.name!r}; choose from {', '.join(sorted(LABELLERS))}")
+        self.config().check()
         if self.backend == "onnx" and not self.model:
             raise ValueError("--backend onnx needs --model ONNX_DIR")
         if self.model:
@@ -136,10 +136,20 @@ class LabellerSpec:
             raise ValueError("--backend onnx needs --model ONNX_DIR")
         else:
             lab = get_labeller(self.name) if self.name else default_labeller(self.device, self.threads)
-            if self.batch_size and hasattr(lab, "batch_size"):
+            if self.batch_size:
                 lab.batch_size = self.batch_size
         lab.entity_extractor = load_entities(self.ner, self.entities, self.device)
         return lab
+
+    def config(self) -> PipelineConfig:
+        """The same choice as a ``PipelineConfig``."""
+        return PipelineConfig(self.model, self.name, self.backend, self.batch_size, self.device, self.threads,
+                              self.ner, self.entities)
+
+    @classmethod
+    def from_config(cls, config: PipelineConfig) -> "LabellerSpec":
+        return cls(config.model, config.labeller, config.backend, config.batch_size, config.device, config.threads,
+                   config.ner, config.entities)
 
 
 DEFAULT_MODEL = "classifier-small"
@@ -167,7 +177,6 @@ def default_labeller(device: str | None = None, threads: int | None = None) -> L
     return HeadingsLabeller()
 
 
-ENTITY_MODES = ("rules", "model", "combined")
 DEFAULT_NER: str | None = None  # entity model under models/ used by default (None: the rule extractors)
 
 
@@ -178,8 +187,7 @@ def default_ner_dir() -> Path | None:
 
 def check_entities(ner: str | None, entities: str | None) -> None:
     """Cheap checks of an entity choice (ValueError, OSError)."""
-    if entities not in (None, *ENTITY_MODES):
-        raise ValueError(f"unknown entities {entities!r}; choose from {', '.join(ENTITY_MODES)}")
+    check_choice("entities", entities, ENTITY_MODES)
     if ner is None and entities == "model" and default_ner_dir() is None:
         raise ValueError("--entities model needs --ner DIR (an entity model made by `nlp train ner`)")
     if ner is not None:
@@ -190,7 +198,8 @@ def check_entities(ner: str | None, entities: str | None) -> None:
             raise OSError(f"{p}: not a model directory (no config.json)")
 
 
-def load_entities(ner: str | None = None, entities: str | None = None, device: str | None = None):
+def load_entities(ner: str | None = None, entities: str | None = None,
+                  device: str | None = None) -> EntityExtractor | None:
     """The entity extractor for a choice: None (the rule extractors) or a
     ``nlp.ner.BertEntityExtractor`` alone (``model``) or combined with the rules."""
     check_entities(ner, entities)
@@ -204,24 +213,21 @@ def load_entities(ner: str | None = None, entities: str | None = None, device: s
     return load_entity_extractor(src, mode=entities or "combined", device=device)
 
 
-def add_entities(doc: Document, extractor=None) -> None:
+def add_entities(doc: Document, extractor: EntityExtractor | None = None) -> None:
     """Run the entity extractors paragraph by paragraph (offsets shifted into ``doc.text``):
     the rules, or ``extractor`` (``nlp.ner``: one batched pass over the paragraphs); then
     structure every METRIC (``attrs["indicator"]``: indicator, value, unit, qualifier)."""
-    doc.entities = []
-    items = []
-    for para in doc.paragraphs:
-        sl = [(doc.sentences[i].start - para.start, doc.sentences[i].end - para.start, doc.sentences[i].label or "")
-              for i in para.sentence_ids]
-        items.append((para.text, sl, not items))
-    found = extractor.entities_many(items) if extractor is not None else \
-        [extract(t, sl, first_paragraph=first) for t, sl, first in items]
-    for para, ents in zip(doc.paragraphs, found):
-        doc.entities += [e.shifted(para.start) for e in ents]
+    extract_entities(doc, extractor)
     add_indicators(doc)
 
 
-_DEFAULT = object()
+def resolve_entities(labeller: Labeller) -> EntityExtractor | None:
+    """The labeller's entity extractor; the default one (``load_entities()``) is loaded the
+    first time a labeller that carries ``DEFAULT_ENTITIES`` is used, and kept on it."""
+    ext = labeller.entity_extractor
+    if ext is DEFAULT_ENTITIES:
+        ext = labeller.entity_extractor = load_entities()
+    return ext
 
 
 def doc_id_for(path: str | Path) -> str:
@@ -255,24 +261,17 @@ def structure_file(path: str | Path, doc_id: str | None = None) -> Document:
 
 
 def label_documents(docs: Sequence[Document], labeller: Labeller) -> None:
-    """Label several documents: one batched pass across them when the labeller has
-    ``label_many`` (the BERT labellers), else document by document."""
-    many = getattr(labeller, "label_many", None)
-    if many is not None:
-        if docs:
-            many(list(docs))
-    else:
-        for doc in docs:
-            labeller.label(doc)
+    """Label several documents: one ``label_many`` pass (batched across them by the BERT
+    labellers, document by document by the others)."""
+    if docs:
+        labeller.label_many(list(docs))
 
 
 def finish_document(doc: Document, labeller: Labeller) -> None:
     """After labelling: entities (METRIC target flags read the sentence labels; the
-    labeller's ``entity_extractor`` when it carries one, else the default) and the
-    labeller's name."""
-    ext = getattr(labeller, "entity_extractor", _DEFAULT)
-    if ext is _DEFAULT:
-        ext = labeller.entity_extractor = load_entities()
+    labeller's ``entity_extractor``, the default when it carries ``DEFAULT_ENTITIES``),
+    indicators, and the labeller's name."""
+    ext = resolve_entities(labeller)
     add_entities(doc, ext)
     doc.meta["labeller"] = labeller.name
     if ext is not None:
@@ -286,3 +285,120 @@ def annotate_file(path: str | Path, labeller: Labeller | None = None, doc_id: st
     labeller.label(doc)
     finish_document(doc, labeller)
     return doc
+
+
+# --------------------------------------------------------------------------- the Pipeline
+
+# component factories by name: each takes the pipeline's labeller and gives the component
+COMPONENTS: dict[str, Callable[[Labeller], Component]] = {
+    "structure": lambda lab: Structure(),
+    "labels": lambda lab: SentenceLabels(lab),
+    "entities": lambda lab: Entities(resolve_entities(lab)),
+    "indicators": lambda lab: Indicators(),
+}
+
+
+class Pipeline:
+    """An ordered list of named components (``name``, ``__call__(doc) -> doc``,
+    ``pipe(docs, batch_size)``), run on each document in turn.
+
+    ``pipe(texts)`` streams: ``batch_size`` documents at a time go through the labeller in one
+    batched pass over all their sentences, as ``nlp annotate`` does; the results are those of
+    calling the pipeline on each text. The default pipeline (``nlp.load()``) runs
+    ``structure``, ``labels``, ``entities`` and ``indicators``."""
+
+    def __init__(self, components: Sequence[Component], config: PipelineConfig | None = None):
+        names = [c.name for c in components]
+        if len(set(names)) != len(names):
+            raise ValueError(f"component names must be unique: {', '.join(names)}")
+        self.components: list[Component] = list(components)
+        self.config = config
+
+    @classmethod
+    def from_labeller(cls, labeller: Labeller, config: PipelineConfig | None = None,
+                      names: Sequence[str] = tuple(COMPONENTS)) -> "Pipeline":
+        """The components ``names`` (default: all of ``COMPONENTS``, in order) around ``labeller``;
+        the entities are the labeller's ``entity_extractor`` (the default one when it carries
+        ``DEFAULT_ENTITIES``)."""
+        unknown = [n for n in names if n not in COMPONENTS]
+        if unknown:
+            raise ValueError(f"unknown component {unknown[0]!r}; choose from {', '.join(COMPONENTS)}")
+        return cls([COMPONENTS[n](labeller) for n in names], config)
+
+    @property
+    def component_names(self) -> list[str]:
+        return [c.name for c in self.components]
+
+    def __getitem__(self, name: str) -> Component:
+        for c in self.components:
+            if c.name == name:
+                return c
+        raise KeyError(f"no component {name!r} in this pipeline ({', '.join(self.component_names)})")
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.component_names
+
+    @property
+    def labeller(self) -> Labeller | None:
+        """The sentence labeller of the ``labels`` component, if the pipeline has one."""
+        for c in self.components:
+            if isinstance(c, SentenceLabels):
+                return c.labeller
+        return None
+
+    def __repr__(self) -> str:
+        lab = self.labeller
+        return f"Pipeline({' → '.join(self.component_names)}; labeller={lab.name if lab else None!r})"
+
+    @staticmethod
+    def make_doc(text: str | Document, doc_id: str = "doc") -> Document:
+        """A document to run the pipeline on: ``text`` as a bare ``Document``, or ``text`` itself
+        when it is a ``Document`` already (a structured one skips ``structure``)."""
+        if isinstance(text, Document):
+            return text
+        if not isinstance(text, str):
+            raise TypeError(f"a pipeline reads text (str) or a Document, not {type(text).__name__}")
+        return Document(id=doc_id, text=text)
+
+    def apply(self, doc: Document) -> Document:
+        """Run every component on one document."""
+        for c in self.components:
+            doc = c(doc)
+        return doc
+
+    def __call__(self, text: str | Document, doc_id: str = "doc") -> Document:
+        """One report's text (or a ``Document``) → an annotated ``Document``."""
+        return self.apply(self.make_doc(text, doc_id))
+
+    def pipe(self, texts: Iterable[str | Document], batch_size: int = 32,
+             ids: Iterable[str] | None = None) -> Iterator[Document]:
+        """Annotate many texts lazily, in order: the documents stream through each component's
+        ``pipe``, the labeller reading ``batch_size`` documents per batched pass. Ids come from
+        ``ids``, else ``doc-0``, ``doc-1``, … (a ``Document`` keeps its own)."""
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, not {batch_size}")
+        id_iter = iter(ids) if ids is not None else None
+
+        def docs() -> Iterator[Document]:
+            for i, t in enumerate(texts):
+                doc_id = next(id_iter) if id_iter is not None else f"doc-{i}"
+                yield self.make_doc(t, doc_id)
+
+        stream: Iterator[Document] = docs()
+        for c in self.components:
+            stream = c.pipe(stream, batch_size)
+        yield from stream
+
+    def annotate_file(self, path: str | Path, doc_id: str | None = None) -> Document:
+        """Read, structure and annotate one report file (txt, html, docx, pdf). Raises
+        ``nlp.io.ReadError`` when it cannot be read or holds no report text."""
+        return self.apply(structure_file(path, doc_id))
+
+
+def load_pipeline(config: PipelineConfig | None = None) -> Pipeline:
+    """The pipeline of ``config`` (default: the one ``nlp annotate`` runs: the shipped
+    classifier and the default entities). Raises ValueError or OSError with a one-line message."""
+    config = config or PipelineConfig()
+    spec = LabellerSpec.from_config(config)
+    spec.check()
+    return Pipeline.from_labeller(spec.load(), config)

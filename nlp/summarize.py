@@ -79,11 +79,12 @@ class BertEncoder:
     @classmethod
     def from_labeller(cls, labeller: Any) -> "BertEncoder | None":
         """The encoder of a loaded ``BertSentenceLabeller``; None for other labellers."""
-        model, tok = getattr(labeller, "model", None), getattr(labeller, "tokenizer", None)
-        if model is None or tok is None or not hasattr(model, "parameters"):
+        from .modeling import BertSentenceLabeller
+
+        if not isinstance(labeller, BertSentenceLabeller) or labeller.backend != "torch":
             return None
-        return cls(tok, model, name=f"{getattr(labeller, 'name', 'model')} (mean-pooled last hidden state)",
-                   batch_size=getattr(labeller, "batch_size", 64))
+        return cls(labeller.tokenizer, labeller.model, name=f"{labeller.name} (mean-pooled last hidden state)",
+                   batch_size=labeller.batch_size)
 
     @classmethod
     def load(cls, path: str | Path) -> "BertEncoder":
@@ -171,7 +172,9 @@ def base_encoder_dir(model_dir: str | Path | None) -> Path | None:
 
 
 def _labeller_model_dir(labeller: Any) -> Path | None:
-    model = getattr(labeller, "model", None)
+    from .modeling import BertSentenceLabeller
+
+    model = labeller.model if isinstance(labeller, BertSentenceLabeller) and labeller.backend == "torch" else None
     src = getattr(model, "name_or_path", None) or getattr(getattr(model, "config", None), "_name_or_path", None)
     return Path(src) if src and Path(src).exists() else None
 
