@@ -1,7 +1,7 @@
 """The batch pipeline as a Ray Data job (``nlp annotate --engine ray``; ``pip install
 'govreport-nlp[ray]'``).
 
-``run_ray`` runs the chunks of ``nlp.annotate.annotate_corpus`` on a Ray Data actor pool:
+``run_ray`` runs the chunks of ``nlp.annotate.annotate_corpus`` (``nlp.chunks.annotate_chunk``) on a Ray Data actor pool:
 one block per chunk, ``map_batches`` with a callable class (``ChunkAnnotator``) that loads
 the labeller once per actor, results in input order; writing, resume and error records are
 those of the default engine, so both engines give the same records. Without a running
@@ -20,7 +20,7 @@ import os
 import sys
 from typing import Any, Iterable, Iterator
 
-from .annotate import ChunkResult, InputItem, annotate_chunk, structure_bytes
+from .chunks import ChunkResult, InputItem, annotate_chunk, structure_bytes, structure_item
 from .pipeline import LabellerSpec, doc_id_for
 
 _ITEM_FIELDS = ("index", "doc_id", "path", "text", "row", "format", "error")
@@ -153,8 +153,6 @@ class DatasetAnnotator:
         def structure(it: InputItem):
             if it.index in data:
                 return structure_bytes(data[it.index], it.path, it.doc_id)
-            from .annotate import structure_item
-
             return structure_item(it)
 
         res = annotate_chunk(items, self.inner.labeller, structure)

@@ -1,0 +1,138 @@
+"""One chunk of a batch run: the documents to annotate (``InputItem``), what a chunk gave
+(``ChunkResult``), and ``annotate_chunk``: read and structure every input, label all good
+documents in one batched pass, then entities and indicators. The batch runner
+(``nlp.annotate``) and the Ray engine (``nlp.ray_engine``) both run chunks through here.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+from .io import ReadError, raw_text_from_bytes
+from .outputs import Key
+from .pipeline import Labeller, finish_document, label_documents, structure_file, structure_raw
+from .schema import Document
+from .text import build_document
+
+
+@dataclass(frozen=True)
+class InputItem:
+    """One document to annotate: a report file, or a row of a JSONL/Parquet table (then
+    ``text`` holds the report and ``row`` its 0-based position). ``error`` marks an input
+    that is known to be bad before reading (a table row without text)."""
+
+    index: int
+    doc_id: str
+    path: str
+    text: str | None = None
+    row: int | None = None
+    format: str | None = None
+    error: str | None = None
+
+    @property
+    def key(self) -> Key:
+        return (self.doc_id, self.path)
+
+    @property
+    def error_key(self) -> Key:
+        return (self.path, "" if self.row is None else str(self.row))
+
+
+@dataclass
+class ChunkResult:
+    """What one chunk gave: records and errors, each tagged with the input index."""
+
+    records: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    errors: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    labeller: str | None = None
+    seconds: float = 0.0
+
+
+# --------------------------------------------------------------------------- one chunk
+
+
+def structure_item(item: InputItem) -> Document:
+    """Read and structure one input (not yet labelled). Raises ReadError."""
+    if item.error:
+        raise ReadError(item.path, item.error)
+    if item.text is None:
+        return structure_file(item.path, item.doc_id)
+    doc = build_document(item.text, item.doc_id)
+    if not doc.sentences:
+        raise ReadError(item.path, "no report text left after removing page chrome")
+    doc.source_path = item.path
+    doc.format = item.format
+    doc.meta["row"] = item.row
+    return doc
+
+
+def structure_bytes(data: bytes, path: str, doc_id: str) -> Document:
+    """Structure a report from its bytes (object storage): as ``structure_file``."""
+    return structure_raw(raw_text_from_bytes(data, path), path, doc_id)
+
+
+def error_record(item: InputItem, problem: str) -> dict[str, Any]:
+    e: dict[str, Any] = {"path": item.path, "error": problem}
+    if item.row is not None:
+        e["row"] = item.row
+    if item.doc_id:
+        e["id"] = item.doc_id
+    return e
+
+
+def inference_context(labeller: Labeller):
+    """The labeller's ``inference_context()``: for a PyTorch labeller ``torch.inference_mode``
+    plus bf16 autocast on a GPU and on a CPU with native bf16 (``cpu_has_native_bf16``)."""
+    return labeller.inference_context()
+
+
+def annotate_chunk(items: Sequence[InputItem], labeller: Labeller,
+                   structure: Callable[[InputItem], Document] = structure_item) -> ChunkResult:
+    """Read and structure every input of a chunk, label all good documents in one batched
+    pass, then extract entities. Bad inputs become error records; order is kept."""
+    t0 = time.perf_counter()
+    res = ChunkResult(labeller=labeller.name)
+    docs: list[tuple[int, Document]] = []
+    for it in items:
+        try:
+            docs.append((it.index, structure(it)))
+        except ReadError as e:
+            res.errors.append((it.index, error_record(it, e.problem)))
+        except Exception as e:  # a bug on one odd document must not stop a corpus run
+            res.errors.append((it.index, error_record(it, f"failed to structure ({type(e).__name__}: {e})")))
+    with inference_context(labeller):
+        label_documents([d for _, d in docs], labeller)
+    for index, doc in docs:
+        finish_document(doc, labeller)
+        res.records.append((index, doc.to_dict()))
+    del docs
+    release_free_memory()
+    res.seconds = time.perf_counter() - t0
+    return res
+
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        import ctypes
+        import ctypes.util
+
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc (macOS, Windows, musl without it)
+        return None
+
+
+_TRIM = _malloc_trim() if sys.platform.startswith("linux") else None
+
+
+def release_free_memory() -> bool:
+    """Give memory freed by the last chunk back to the OS (glibc ``malloc_trim``). Without it
+    the resident size of a PyTorch worker creeps up chunk after chunk as glibc keeps the
+    freed, fragmented blocks of the batches' tensors (measured: 540 → 740 MiB over 1,000
+    files; with it 422 MiB flat). Returns whether anything could be called."""
+    if _TRIM is None:
+        return False
+    _TRIM(0)
+    return True
