@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
@@ -22,7 +22,7 @@ from . import weak
 from .components.base import DEFAULT_ENTITIES, Component, EntityExtractor, SentenceLabeller
 from .components.entities import Entities, extract_entities
 from .components.indicators import Indicators
-from .components.labels import SentenceLabels, label_batch
+from .components.labels import SentenceLabels
 from .components.structure import Structure
 from .config import BACKENDS, ENTITY_MODES, GPU_BATCH_SIZE, LABELLER_NAMES, PipelineConfig, check_choice
 from .doc import Document
