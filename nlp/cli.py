@@ -10,8 +10,7 @@ from typing import List, Optional
 import typer
 from rich.table import Table
 
-from .cli_options import config_command, err, fail, first_line, out, param as _param, progress, shared_default
-from .training.config import ClassifyConfig, NerTrainConfig, PretrainConfig
+from .cli_options import err, fail, first_line, out, progress, shared_default
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="govreport-nlp: read, structure, classify and extract from Chinese rule-of-law government annual reports.")
@@ -359,31 +358,10 @@ def report_cmd(
 
 
 def _print_metrics(m: dict) -> None:
-    cls = m["classification"]
-    t = Table(title=f"{m['model']} — {m['n_sentences']} sentences, {m['n_paragraphs']} paragraphs")
-    t.add_column("label")
-    for col in ("P", "R", "F1", "support"):
-        t.add_column(col, justify="right")
-    for lab, v in cls["sentence"]["per_label"].items():
-        t.add_row(lab, f"{v['precision']:.3f}", f"{v['recall']:.3f}", f"{v['f1']:.3f}", str(v["support"]))
-    out.print(t)
-    line = f"sentence macro-F1 {cls['sentence']['macro_f1']:.3f} (in context)"
-    if "sentence_alone" in cls:
-        line += f", {cls['sentence_alone']['macro_f1']:.3f} (alone)"
-    line += f"; accuracy {cls['sentence']['accuracy']:.3f}; paragraph macro-F1 {cls['paragraph']['macro_f1']:.3f}"
-    out.print(line, highlight=False)
-    e = m["entities"]
-    t = Table(title="entities (strict)")
-    t.add_column("type")
-    for col in ("P", "R", "F1", "support", "partial F1"):
-        t.add_column(col, justify="right")
-    for ty, v in e["strict"]["per_type"].items():
-        t.add_row(ty, f"{v['precision']:.3f}", f"{v['recall']:.3f}", f"{v['f1']:.3f}", str(v["support"]),
-                  f"{e['partial']['per_type'][ty]['f1']:.3f}")
-    t.add_row("micro", "", "", f"{e['strict']['micro_f1']:.3f}", str(e["n_gold"]), f"{e['partial']['micro_f1']:.3f}")
-    out.print(t)
-    if e.get("metric_target_accuracy") is not None:
-        out.print(f"METRIC target-flag accuracy {e['metric_target_accuracy']:.3f} ({e['metric_target_n']} matched metrics)")
+    from .report import metrics_renderables
+
+    for r in metrics_renderables(m):
+        out.print(r, highlight=False)
 
 
 @app.command("eval")
@@ -453,149 +431,25 @@ def eval_cmd(
 
 
 def _compare(paths: List[Path], n: int, seed: int, md: Optional[Path]) -> None:
-    from . import evaluate as ev
+    from .evaluate import compare_metric_files
     from .io import AtomicWriter, ReadError
+    from .report import comparison_rows, md_table, rich_table
 
-    if len(paths) < 2:
-        _fail("--compare needs at least two metrics JSON files")
-    ms = []
-    for p in paths:
-        try:
-            ms.append(json.loads(p.read_text(encoding="utf-8")))
-        except (OSError, json.JSONDecodeError) as e:
-            _fail(f"{p}: cannot read metrics JSON ({e})")
-    golds = {m.get("gold") for m in ms}
-    if len(golds) != 1 or None in golds:
-        _fail(f"{', '.join(map(str, paths))}: runs were not made on the same gold file")
     try:
-        docs = ev.load_gold(golds.pop())
-        preds = [ev.predictions_from_metrics(m) for m in ms]
+        rows = comparison_rows(compare_metric_files(paths, n=n, seed=seed))
     except (ReadError, ValueError) as e:
-        _fail(str(e))
-    if len({pr.system for pr in preds}) < len(preds):  # same system twice: tell the runs apart by file
-        for p, pr in zip(paths, preds):
-            pr.system = f"{pr.system} ({p.name})"
-    res = ev.compare(docs, preds, n=n, seed=seed)
-    t = Table(title=f"paired bootstrap over documents ({n} resamples); Δ and p against the first run")
-    t.add_column("metric")
-    for s in res["systems"]:
-        t.add_column(s, justify="right")
-    for k in range(1, len(preds)):
-        t.add_column(f"Δ{k + 1}−1 [95% CI] p", justify="right")
-    rows_md = [["metric"] + res["systems"] + [f"Δ{k + 1}−1 [95% CI] p" for k in range(1, len(preds))]]
-    for row in res["rows"]:
-        cells = [f"{x:.3f}" for x in row["scores"]]
-        cells += [f"{d:+.3f} [{lo:+.3f}, {hi:+.3f}] p={p:.3f}" for d, (lo, hi), p in zip(row["diff"], row["ci"], row["p"])]
-        t.add_row(row["metric"], *cells)
-        rows_md.append([row["metric"]] + cells)
-    out.print(t)
+        fail(first_line(e))
+    out.print(rich_table(rows, f"paired bootstrap over documents ({n} resamples); Δ and p against the first run"))
     if md:
-        from .report import _md_table
-
         with AtomicWriter(md) as f:
-            f.write(_md_table(rows_md) + "\n")
+            f.write(md_table(rows) + "\n")
         err.print(f"comparison → {md}")
 
 
-train_app = typer.Typer(no_args_is_help=True, help="Train models (training code is separate from inference).")
+from .cli_train import pretrain, train_app  # noqa: E402  (the training commands)
+
 app.add_typer(train_app, name="train")
-_REPORTS = {"reports": "reports.jsonl"}
-
-
-def _train(run, cfg, *, model_errors: bool = True) -> dict:
-    """Run a training function; a model that cannot be loaded or bad data is one line."""
-    try:
-        return run(cfg)
-    except OSError as e:
-        fail(f"{cfg.base}: {first_line(e)}" if model_errors and getattr(cfg, "base", None) else first_line(e))
-    except ValueError as e:
-        fail(first_line(e))
-
-
-@config_command(train_app, "classify", ClassifyConfig, shared=_REPORTS, extra=[
-    _param("baseline", Optional[str], None, "--baseline", "train a baseline instead of BERT: tfidf")])
-def train_classify(cfg: ClassifyConfig, baseline: Optional[str] = None) -> None:
-    """Train a sentence classifier on weak labels of the split: train documents (plus hand labels)."""
-    cfg = cfg.with_data_defaults()
-    if baseline == "tfidf":
-        from .training.tfidf import train_tfidf
-
-        t = train_tfidf(cfg.reports, cfg.output, corpus_dir=cfg.corpus, seed=cfg.seed)
-        err.print(f"trained TF-IDF baseline on {t['train_sentences']} weak-labelled sentences → {cfg.output}")
-        return
-    if baseline is not None:
-        fail(f"unknown --baseline {baseline!r}; available: tfidf")
-    if cfg.base is None:
-        fail("give --base ENCODER (a BERT directory or hub id) or --baseline tfidf")
-    from .training.classify import summary_line, train_classifier
-
-    cfg.cache_dir = str(Path(cfg.output) / ".cache")
-    err.print(summary_line(_train(train_classifier, cfg), cfg.output), highlight=False)
-
-
-@train_app.command("doc-kind")
-def train_doc_kind_cmd(
-    output: Path = typer.Option(..., "--output", help="directory to write, e.g. MODEL/doc_kind (read by the decoder)"),
-    reports: Optional[Path] = typer.Option(None, "--reports", help="reports.jsonl (default: ../shared/data/reports.jsonl)"),
-    c: float = typer.Option(10.0, "--c", help="inverse regularisation strength of the logistic regression"),
-    threshold: float = typer.Option(0.5, "--threshold", help="P(plan) from which a document counts as a plan document"),
-    seed: int = typer.Option(0, "--seed"),
-) -> None:
-    """Train the document-kind model (report or plan document) on the kind field of the split: train
-    rows of reports.jsonl; put it in a classifier's doc_kind/ folder for the decoder to use."""
-    from .training.dockind import summary_line, train_doc_kind
-
-    reports = shared_default(reports, "reports.jsonl", "--reports")
-    try:
-        cfg = train_doc_kind(reports, output, c=c, threshold=threshold, seed=seed)
-    except (OSError, ValueError) as e:
-        fail(first_line(e))
-    err.print(summary_line(cfg, str(output)), highlight=False)
-
-
-@train_app.command("decoding")
-def train_decoding(
-    model: Path = typer.Option(..., "--model", help="fine-tuned sentence classifier directory"),
-    dev: Optional[Path] = typer.Option(None, "--dev", help="gold JSONL to choose on (default: ../shared/data/gold/dev.jsonl)"),
-    dry_run: bool = typer.Option(False, "--dry-run", help="show the scores, do not write decoding.json"),
-    top: int = typer.Option(8, "--top", help="rows of the score table to show"),
-    cv: int = typer.Option(0, "--cv", help="also cross-validate the choice over K folds of documents (0: off)"),
-) -> None:
-    """Choose the document-aware decoding (heading prior, order-aware Viterbi, plan documents when
-    MODEL/doc_kind/ exists, the problems cue) of a classifier on dev and write it to MODEL/decoding.json."""
-    from .training.decoding import report_lines, trials_table, tune_decoding
-
-    if not (model / "config.json").exists():
-        fail(f"{model}: not a model directory (no config.json)")
-    dev = shared_default(dev, "gold/dev.jsonl", "--dev")
-    try:
-        best, trials, cv_result = tune_decoding(model, dev, write=not dry_run, cv=cv)
-    except (OSError, ValueError) as e:
-        fail(first_line(e))
-    err.print(trials_table(trials[:top], f"decoding of {model} on {dev} (sentence macro-F1 in context)"))
-    for line in report_lines(best, cv_result, None if dry_run else model / "decoding.json"):
-        err.print(line, highlight=False)
-
-
-@config_command(train_app, "ner", NerTrainConfig, shared=_REPORTS)
-def train_ner_cmd(cfg: NerTrainConfig) -> None:
-    """Train a BIO entity tagger (LAW, DOCNO, METRIC, DATE) on silver spans of the rules plus hand labels."""
-    from .training.ner import summary_line, train_ner
-
-    cfg = cfg.with_data_defaults()
-    err.print(summary_line(_train(train_ner, cfg), cfg.output), highlight=False, soft_wrap=True)
-
-
-@config_command(app, "pretrain", PretrainConfig, shared={"corpus": "corpus"})
-def pretrain(cfg: PretrainConfig) -> None:
-    """Masked-LM pretraining of a character-level Chinese BERT on the corpus."""
-    from .training.pretrain import pretrain as run, summary_line
-
-    try:
-        s = run(cfg)
-    except FileNotFoundError as e:
-        fail(str(e))
-    err.print(summary_line(s, cfg.output), highlight=False)
+app.command("pretrain")(pretrain)
 
 
 labels_app = typer.Typer(no_args_is_help=True, help="Hand labels: convert gold files to and from Label Studio.")

@@ -57,9 +57,10 @@ def _flag(f) -> str:
     return f.metadata.get("flag") or "--" + f.name.replace("_", "-")
 
 
-def config_command(app: typer.Typer, name: str, cls: type, *, shared: dict[str, str] | None = None,
+def config_command(app: typer.Typer | None, name: str, cls: type, *, shared: dict[str, str] | None = None,
                    extra: list[inspect.Parameter] | None = None) -> Callable:
-    """Register ``fn(cfg, **extra)`` as command ``name`` of ``app``, its options made from the
+    """Register ``fn(cfg, **extra)`` as command ``name`` of ``app`` (with ``app`` None: return the
+    command for the caller to register), its options made from the
     fields of the config dataclass ``cls`` that carry ``cli`` metadata (help, flag, default).
 
     ``shared`` maps a field to a path inside ../shared/data used when the option is not given
@@ -117,8 +118,9 @@ def config_command(app: typer.Typer, name: str, cls: type, *, shared: dict[str, 
         command.__annotations__ = {}
         command.__doc__ = fn.__doc__
         command.__name__ = fn.__name__
-        app.command(name)(command)
-        return fn
+        if app is not None:
+            app.command(name)(command)
+        return command
 
     return register
 

@@ -162,3 +162,63 @@ def render_markdown(m: dict[str, Any], errors: list[dict[str, Any]]) -> str:
              "## Entities", _md_table(t["entities"]), "", "## Worst errors",
              _md_table([["document", "sentence", "gold", "predicted"]] + [[e["doc_id"], e["text"], e["gold"], e["pred"]] for e in errors])]
     return "\n".join(parts) + "\n"
+
+
+def md_table(rows: list[list[str]]) -> str:
+    """A Markdown table (the first row is the header)."""
+    return _md_table(rows)
+
+
+def metrics_renderables(m: dict[str, Any]) -> list[Any]:
+    """The terminal view of a metrics JSON (``nlp eval``): per-label table, summary line,
+    entity table, METRIC target accuracy; rich renderables."""
+    from rich.table import Table
+
+    cls = m["classification"]
+    t = Table(title=f"{m['model']} — {m['n_sentences']} sentences, {m['n_paragraphs']} paragraphs")
+    t.add_column("label")
+    for col in ("P", "R", "F1", "support"):
+        t.add_column(col, justify="right")
+    for lab, v in cls["sentence"]["per_label"].items():
+        t.add_row(lab, f"{v['precision']:.3f}", f"{v['recall']:.3f}", f"{v['f1']:.3f}", str(v["support"]))
+    line = f"sentence macro-F1 {cls['sentence']['macro_f1']:.3f} (in context)"
+    if "sentence_alone" in cls:
+        line += f", {cls['sentence_alone']['macro_f1']:.3f} (alone)"
+    line += f"; accuracy {cls['sentence']['accuracy']:.3f}; paragraph macro-F1 {cls['paragraph']['macro_f1']:.3f}"
+    e = m["entities"]
+    te = Table(title="entities (strict)")
+    te.add_column("type")
+    for col in ("P", "R", "F1", "support", "partial F1"):
+        te.add_column(col, justify="right")
+    for ty, v in e["strict"]["per_type"].items():
+        te.add_row(ty, f"{v['precision']:.3f}", f"{v['recall']:.3f}", f"{v['f1']:.3f}", str(v["support"]),
+                   f"{e['partial']['per_type'][ty]['f1']:.3f}")
+    te.add_row("micro", "", "", f"{e['strict']['micro_f1']:.3f}", str(e["n_gold"]), f"{e['partial']['micro_f1']:.3f}")
+    out: list[Any] = [t, line, te]
+    if e.get("metric_target_accuracy") is not None:
+        out.append(f"METRIC target-flag accuracy {e['metric_target_accuracy']:.3f} ({e['metric_target_n']} matched metrics)")
+    return out
+
+
+def comparison_rows(res: dict[str, Any]) -> list[list[str]]:
+    """Rows (header first) of a paired comparison (``nlp.evaluate.compare``): each metric's
+    score per system and Δ [95% CI] p against the first."""
+    k = len(res["systems"])
+    rows = [["metric"] + res["systems"] + [f"Δ{i + 1}−1 [95% CI] p" for i in range(1, k)]]
+    for row in res["rows"]:
+        cells = [f"{x:.3f}" for x in row["scores"]]
+        cells += [f"{d:+.3f} [{lo:+.3f}, {hi:+.3f}] p={p:.3f}" for d, (lo, hi), p in zip(row["diff"], row["ci"], row["p"])]
+        rows.append([row["metric"]] + cells)
+    return rows
+
+
+def rich_table(rows: list[list[str]], title: str = ""):
+    """A rich table from rows (header first; columns after the first right-aligned)."""
+    from rich.table import Table
+
+    t = Table(title=title or None)
+    for i, h in enumerate(rows[0]):
+        t.add_column(h, justify="left" if i == 0 else "right")
+    for r in rows[1:]:
+        t.add_row(*r)
+    return t

@@ -1,0 +1,111 @@
+"""The training commands (``nlp train …``, ``nlp pretrain``): options made from the training
+configs (``nlp.training.config``), one call into ``nlp.training``, one line printed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .cli_options import config_command, err, fail, first_line, param, shared_default
+from .training.config import ClassifyConfig, NerTrainConfig, PretrainConfig
+
+train_app = typer.Typer(no_args_is_help=True, help="Train models (training code is separate from inference).")
+_REPORTS = {"reports": "reports.jsonl"}
+
+
+def _train(run, cfg, *, model_errors: bool = True) -> dict:
+    """Run a training function; a model that cannot be loaded or bad data is one line."""
+    try:
+        return run(cfg)
+    except OSError as e:
+        fail(f"{cfg.base}: {first_line(e)}" if model_errors and getattr(cfg, "base", None) else first_line(e))
+    except ValueError as e:
+        fail(first_line(e))
+
+
+@config_command(train_app, "classify", ClassifyConfig, shared=_REPORTS, extra=[
+    param("baseline", Optional[str], None, "--baseline", "train a baseline instead of BERT: tfidf")])
+def train_classify(cfg: ClassifyConfig, baseline: Optional[str] = None) -> None:
+    """Train a sentence classifier on weak labels of the split: train documents (plus hand labels)."""
+    cfg = cfg.with_data_defaults()
+    if baseline == "tfidf":
+        from .training.tfidf import train_tfidf
+
+        t = train_tfidf(cfg.reports, cfg.output, corpus_dir=cfg.corpus, seed=cfg.seed)
+        err.print(f"trained TF-IDF baseline on {t['train_sentences']} weak-labelled sentences → {cfg.output}")
+        return
+    if baseline is not None:
+        fail(f"unknown --baseline {baseline!r}; available: tfidf")
+    if cfg.base is None:
+        fail("give --base ENCODER (a BERT directory or hub id) or --baseline tfidf")
+    from .training.classify import summary_line, train_classifier
+
+    cfg.cache_dir = str(Path(cfg.output) / ".cache")
+    err.print(summary_line(_train(train_classifier, cfg), cfg.output), highlight=False)
+
+
+@train_app.command("doc-kind")
+def train_doc_kind_cmd(
+    output: Path = typer.Option(..., "--output", help="directory to write, e.g. MODEL/doc_kind (read by the decoder)"),
+    reports: Optional[Path] = typer.Option(None, "--reports", help="reports.jsonl (default: ../shared/data/reports.jsonl)"),
+    c: float = typer.Option(10.0, "--c", help="inverse regularisation strength of the logistic regression"),
+    threshold: float = typer.Option(0.5, "--threshold", help="P(plan) from which a document counts as a plan document"),
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """Train the document-kind model (report or plan document) on the kind field of the split: train
+    rows of reports.jsonl; put it in a classifier's doc_kind/ folder for the decoder to use."""
+    from .training.dockind import summary_line, train_doc_kind
+
+    reports = shared_default(reports, "reports.jsonl", "--reports")
+    try:
+        cfg = train_doc_kind(reports, output, c=c, threshold=threshold, seed=seed)
+    except (OSError, ValueError) as e:
+        fail(first_line(e))
+    err.print(summary_line(cfg, str(output)), highlight=False)
+
+
+@train_app.command("decoding")
+def train_decoding(
+    model: Path = typer.Option(..., "--model", help="fine-tuned sentence classifier directory"),
+    dev: Optional[Path] = typer.Option(None, "--dev", help="gold JSONL to choose on (default: ../shared/data/gold/dev.jsonl)"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="show the scores, do not write decoding.json"),
+    top: int = typer.Option(8, "--top", help="rows of the score table to show"),
+    cv: int = typer.Option(0, "--cv", help="also cross-validate the choice over K folds of documents (0: off)"),
+) -> None:
+    """Choose the document-aware decoding (heading prior, order-aware Viterbi, plan documents when
+    MODEL/doc_kind/ exists, the problems cue) of a classifier on dev and write it to MODEL/decoding.json."""
+    from .training.decoding import report_lines, trials_table, tune_decoding
+
+    if not (model / "config.json").exists():
+        fail(f"{model}: not a model directory (no config.json)")
+    dev = shared_default(dev, "gold/dev.jsonl", "--dev")
+    try:
+        best, trials, cv_result = tune_decoding(model, dev, write=not dry_run, cv=cv)
+    except (OSError, ValueError) as e:
+        fail(first_line(e))
+    err.print(trials_table(trials[:top], f"decoding of {model} on {dev} (sentence macro-F1 in context)"))
+    for line in report_lines(best, cv_result, None if dry_run else model / "decoding.json"):
+        err.print(line, highlight=False)
+
+
+@config_command(train_app, "ner", NerTrainConfig, shared=_REPORTS)
+def train_ner_cmd(cfg: NerTrainConfig) -> None:
+    """Train a BIO entity tagger (LAW, DOCNO, METRIC, DATE) on silver spans of the rules plus hand labels."""
+    from .training.ner import summary_line, train_ner
+
+    cfg = cfg.with_data_defaults()
+    err.print(summary_line(_train(train_ner, cfg), cfg.output), highlight=False, soft_wrap=True)
+
+
+@config_command(None, "pretrain", PretrainConfig, shared={"corpus": "corpus"})
+def pretrain(cfg: PretrainConfig) -> None:
+    """Masked-LM pretraining of a character-level Chinese BERT on the corpus."""
+    from .training.pretrain import pretrain as run, summary_line
+
+    try:
+        s = run(cfg)
+    except FileNotFoundError as e:
+        fail(str(e))
+    err.print(summary_line(s, cfg.output), highlight=False)
