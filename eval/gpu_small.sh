@@ -68,7 +68,7 @@ if [ -n "$best" ]; then
     # the rest of the shipped recipe: the document-kind model, then the decoding chosen on dev
     python -m nlp train doc-kind --reports "$D/reports.jsonl" --output "$W/classifier-small/doc_kind" > "$W/dockind.log" 2>&1
     log "doc-kind rc=$?"
-    timeout 120 python -m nlp train decoding --model "$W/classifier-small" --dev "$D/gold/dev.jsonl" > "$W/decoding.log" 2>&1
+    timeout 120 python -m nlp train decoding --model "$W/classifier-small" --hand eval/hand/train_sentences.jsonl --reports "$D/reports.jsonl" > "$W/decoding.log" 2>&1
     log "decoding rc=$?"; tail -c 300 "$W/decoding.log"
     half_and_split "$W/classifier-small" classifier-small
 fi

@@ -69,23 +69,33 @@ def train_doc_kind_cmd(
 @train_app.command("decoding")
 def train_decoding(
     model: Path = typer.Option(..., "--model", help="fine-tuned sentence classifier directory"),
-    dev: Optional[Path] = typer.Option(None, "--dev", help="gold JSONL to choose on (default: ../shared/data/gold/dev.jsonl)"),
+    hand: Path = typer.Option(Path("eval/hand/train_sentences.jsonl"), "--hand",
+                              help="standoff hand labels: their wholly labelled split: train documents are scored"),
+    gold: Optional[Path] = typer.Option(None, "--gold", help="choose on this gold JSONL instead (your own training "
+                                        "documents; never the development set you report)"),
+    reports: Optional[Path] = typer.Option(None, "--reports", help="reports.jsonl (default: ../shared/data/reports.jsonl)"),
     dry_run: bool = typer.Option(False, "--dry-run", help="show the scores, do not write decoding.json"),
     top: int = typer.Option(8, "--top", help="rows of the score table to show"),
-    cv: int = typer.Option(0, "--cv", help="also cross-validate the choice over K folds of documents (0: off)"),
+    cv: int = typer.Option(5, "--cv", help="cross-validate the choice over K folds of documents (0: off)"),
 ) -> None:
     """Choose the document-aware decoding (heading prior, order-aware Viterbi, plan documents when
-    MODEL/doc_kind/ exists, the problems cue) of a classifier on dev and write it to MODEL/decoding.json."""
+    MODEL/doc_kind/ exists, the problems cue) of a classifier on hand-labelled training documents
+    (document-level cross-validation) and write it to MODEL/decoding.json."""
     from .training.decoding import report_lines, trials_table, tune_decoding
+    from .training.hand import hand_gold_documents
 
     if not (model / "config.json").exists():
         fail(f"{model}: not a model directory (no config.json)")
-    dev = shared_default(dev, "gold/dev.jsonl", "--dev")
     try:
-        best, trials, cv_result = tune_decoding(model, dev, write=not dry_run, cv=cv)
+        if gold is None:
+            docs = hand_gold_documents(hand, shared_default(reports, "reports.jsonl", "--reports").parent)
+            where = f"{len(docs)} hand-labelled training documents of {hand}"
+        else:
+            docs, where = str(gold), str(gold)
+        best, trials, cv_result = tune_decoding(model, docs, write=not dry_run, cv=cv)
     except (OSError, ValueError) as e:
         fail(first_line(e))
-    err.print(trials_table(trials[:top], f"decoding of {model} on {dev} (sentence macro-F1 in context)"))
+    err.print(trials_table(trials[:top], f"decoding of {model} on {where} (sentence macro-F1 in context)"))
     for line in report_lines(best, cv_result, None if dry_run else model / "decoding.json"):
         err.print(line, highlight=False)
 

@@ -1,13 +1,15 @@
-"""Choose a classifier's document-aware decoding (``decoding.json``) on a gold file.
+"""Choose a classifier's document-aware decoding (``decoding.json``) on training documents.
 
 The sentence probabilities of every gold document are computed once; each decoding setting
 (heading prior weight, order-aware Viterbi on/off and its backward penalty, plan documents read
 as plans or not when the model has a ``doc_kind/`` model, the weight of the problems prior on
 sentences that state a shortcoming) is then scored by
 the evaluation harness on those probabilities, and the best setting by sentence macro-F1 in
-context is written next to the model.
+context is written next to the model. The documents are the hand-labelled training documents
+(``nlp.training.hand.hand_gold_documents``) or a gold file given explicitly; dev is never read.
+Document-level cross-validation says how much the choice flatters itself.
 
-    nlp train decoding --model models/classifier-small --dev ../shared/data/gold/dev.jsonl
+    nlp train decoding --model models/classifier-small --hand eval/hand/train_sentences.jsonl --cv 5
 """
 
 from __future__ import annotations
@@ -102,16 +104,17 @@ class _CachedLabeller:
         return self.lab.alone_labels(texts, self.alone[key])
 
 
-def tune_decoding(model_dir: str | Path, gold: str | Path, write: bool = True, progress: bool = True,
+def tune_decoding(model_dir: str | Path, gold: str | Path | list, write: bool = True, progress: bool = True,
                   cv: int = 0) -> tuple[DecodingConfig, list[DecodingTrial], DecodingCV | None]:
-    """Grid-search the decoding of ``model_dir`` on ``gold``; returns the best setting, all
+    """Grid-search the decoding of ``model_dir`` on ``gold`` (a gold file, or the documents
+    themselves: ``GoldDocument``s such as ``hand_gold_documents``); returns the best setting, all
     trials (best first) and, with ``cv`` folds, the cross-validated score of the choice; with
     ``write``, saves the best setting as ``decoding.json``."""
     lab = BertSentenceLabeller(model_dir)
     cached = _CachedLabeller(lab)
-    docs = ev.load_gold(gold)
+    docs = gold if isinstance(gold, list) else ev.load_gold(gold)
     if cv and not 2 <= cv <= len(docs):
-        raise ValueError(f"{gold}: --cv needs 2 to {len(docs)} folds (one document at least in each), got {cv}")
+        raise ValueError(f"cross-validation needs 2 to {len(docs)} folds (one document at least in each), got {cv}")
     # with a document-kind model (MODEL/doc_kind/) each setting is tried with plan documents off
     # and at the threshold the kind model was cross-validated with
     plan_thresholds = [0.0] + ([float(lab.doc_kind.config.get("threshold", 0.5))] if lab.doc_kind is not None else [])

@@ -138,3 +138,41 @@ def standoff_from_keys(labels: dict[str, str], data_dir: str | Path) -> list[dic
                 out.append({"source": "reports", "doc": d, "para": p, "start": a, "end": b, "label": lab,
                             "sha1": fingerprint(text)})
     return out
+
+
+def hand_gold_documents(path: str | Path, data_dir: str | Path) -> list:
+    """The hand-labelled training documents as gold (``nlp.evaluate.GoldDocument``): the
+    ``split: train`` documents of ``reports.jsonl`` whose every sentence carries a hand label
+    (reports and plan documents are labelled whole; work-report windows are not, and are left
+    out). What choices on training data score against; dev is never read."""
+    from ..evaluate import GoldDocument, GoldParagraph, paragraph_label
+
+    data_dir = Path(data_dir)
+    recs = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+    by_doc: dict[str, dict[tuple[int, int, int], str]] = defaultdict(dict)
+    for r in recs:
+        if r["source"] == "reports":
+            by_doc[r["doc"]][(r["para"], r["start"], r["end"])] = r["label"]
+    train = {r["id"]: r for r in load_reports(data_dir / "reports.jsonl", "train")}
+    out = []
+    for doc_id, labels in by_doc.items():
+        if doc_id not in train:
+            raise ValueError(f"{path}: document {doc_id} is not a split: train document")
+        doc = build_document(train[doc_id]["text"], doc_id)
+        paras = []
+        for pi, p in enumerate(doc.paragraphs):
+            sents = []
+            for sid in p.sentence_ids:
+                s = doc.sentences[sid]
+                lab = labels.get((pi, s.start - p.start, s.end - p.start))
+                if lab is None:
+                    break
+                sents.append({"start": s.start - p.start, "end": s.end - p.start, "label": lab})
+            if len(sents) < len(p.sentence_ids):
+                paras = None
+                break
+            paras.append(GoldParagraph(f"{doc_id}-p{pi}", doc_id, "hand", p.text, paragraph_label(p.text, sents),
+                                       sents, []))
+        if paras:
+            out.append(GoldDocument(doc_id, "hand", paras))
+    return out
