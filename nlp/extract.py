@@ -1,7 +1,9 @@
 """Rule extractors for LAW, DOCNO, METRIC and DATE, following LABELING.md.
 
 Spans are character offsets into the text given; spans never overlap (priority:
-DOCNO > LAW > DATE > METRIC). ``extract(text)`` is the entry point.
+DOCNO > LAW > DATE > METRIC). ``extract(text)`` is the entry point. The patterns that propose
+spans are named rules (``nlp.rules.entities``); every entity carries the name of the rule that
+produced it (``Entity.rule``).
 """
 
 from __future__ import annotations
@@ -10,16 +12,21 @@ import re
 from typing import Iterable, Sequence
 
 from .lexicon import law_lexicon
+from .rules.entities import (CANDIDATE_RULES, CN_DIGITS as _CN_DIGITS, DATE_BARE_MONTH, DATE_RE, DATE_RULE_OF_GROUP, DOCNO_BRACKETED, DOCNO_DECREE, DOCNO_RE,
+                             DRAFT_VERB_WORDS as _DRAFT_VERB_WORDS, LAW_BRACKET_TITLE, LAW_DRAFT, LAW_LOST_OPEN,
+                             LAW_STANDALONE, LAW_SUFFIX, LEXICON_RULE_OF, METRIC_ARABIC, METRIC_CHINESE, METRIC_PERCENT,
+                             METRIC_RE, PERIOD as _PERIOD, UNITS)
+from .rules.base import EntityRule
 from .schema import Entity
+
+
+def _ent(rule: EntityRule, start: int, end: int, text: str, **kw) -> Entity:
+    """An entity of ``rule``'s type over ``text[start:end]``, attributed to the rule."""
+    return Entity(start, end, rule.type, text[start:end], rule=rule.name, **kw)
 
 # --------------------------------------------------------------------------- DOCNO
 
-_OPEN = "〔\\[［(（【"
-_CLOSE = "〕\\]］)）】"
-_DOCNO_CODE_STOP = re.compile(r"(根据|按照|依据|参照|印发|转发|下发|关于|的|和|及|与|于|见|以|是|经|即|按|据|照|文件)$")
-DOCNO_RE = re.compile(
-    rf"(?P<code>[\u4e00-\u9fa5]{{1,12}})\s*[{_OPEN}]\s*(?P<year>(19|20)\d{{2}})\s*[{_CLOSE}]\s*(?P<num>\d{{1,5}})\s*[号號]"
-    rf"|(?P<ling>[\u4e00-\u9fa5]{{1,12}}令\s*(\d{{4}}年)?\s*第\s*[\d一二三四五六七八九十百零〇]+\s*[号號])")
+# DOCNO_RE (nlp.rules.entities): docno:bracketed (遂府〔2024〕6号) | docno:decree (市政府令第6号)
 # words of the running sentence, and field labels of page chrome (发文字号皖交发〔2021〕63号)
 _LING_PREFIX_STOP = re.compile(r"^.*?(根据|按照|依据|的|和|及|与|以|经|字号|文号)")
 
@@ -33,7 +40,7 @@ def extract_docno(text: str) -> list[Entity]:
         cm = _LING_PREFIX_STOP.match(code)
         if cm and cm.end() < len(code) - 1:
             start += cm.end()
-        out.append(Entity(start, m.end(), "DOCNO", text[start:m.end()]))
+        out.append(_ent(DOCNO_DECREE if m.group("ling") else DOCNO_BRACKETED, start, m.end(), text))
     return out
 
 
@@ -45,20 +52,13 @@ _NOT_LAW_TITLE = re.compile(
     # published studies, case collections and courses, with their edition year: 《…发展报告》, 《…优秀案例》,
     # 《…蓝皮书·…(2023)》 (a government's own report, 《…法治政府建设情况报告》, is a document)
     r"(发展报告|發展報告|评估报告|研究报告|案例|公开课|^.{0,6}蓝皮书\S*)\s*(?:[（(]\d{4}[）)])?$")
-LAW_SUFFIX = r"(法典|法|条例|规定|规则|办法|细则|纲要|意见|决定|通知|方案|规划|计划|标准|准则|制度|协议|清单|要点|安排|指引|指南|目录)"
 # events, days and campaigns named after a law are not LAW
 _EVENT_AFTER = re.compile(r"^(日|宣传周|宣传月|宣传日|宣誓|晨读|进\S{0,3}(活动)?|知识竞赛|主题|学习月|公园|广场|文化|精神|实施\d+周年)")
 # the name goes on (行政复议法实施条例, 提升行政执法质量三年行动计划实施方案)
 _LAW_BOUNDARY_AFTER = re.compile(r"^(律|规|院|治|官|学|制|务|庭|人|理|定|条例|典|(实施|分工|工作)(方案|意见|细则|办法))")
 
 
-_DRAFT_VERB_WORDS = "审议|起草|制定|修订|修改|推进|论证|完成|提请|出台|报送"
-_DRAFT_NAME = re.compile(
-    rf"(?:(?<=[，。；、：:,;\s])|^|(?<={_DRAFT_VERB_WORDS}))"
-    r"([\u4e00-\u9fa5]{1,10}?(?:省|市|县|区|州|自治区|特区)[\u4e00-\u9fa5（）()]{2,30}?(?:条例|办法|规定|规则|细则))"
-    r"(?=(?:修订)?草案|[（(](?:修订)?草案[）)]|[（(]修订[）)])")
-# a plan's period in parentheses: (2023—2025年)
-_PERIOD = r"\s*[（(]\s*(?:19|20)\d{2}\s*[—\-–~～至]+\s*(?:19|20)\d{2}\s*年?\s*[）)]"
+_DRAFT_NAME = LAW_DRAFT.pattern
 _PERIOD_AFTER = re.compile(_PERIOD)
 _DRAFT_VERBS = re.compile(rf"^.*({_DRAFT_VERB_WORDS})")
 
@@ -85,9 +85,7 @@ def _bracket_titles(text: str) -> list[tuple[int, int]]:
 # a paragraph that is nothing but the full name of a rule, as the items of a legislative plan list
 # their bills (1.东湖市文明行为促进条例); not a verb phrase (修订…办法 names a task, the name inside it
 # is left to the other rules) and not a document's own title at its head (the caller says)
-_STANDALONE_NAME = re.compile(
-    r"^\s*(?:\d{1,2}\s*[.、．]|[（(]\s*[一二三四五六七八九十\d]{1,3}\s*[）)])?\s*"
-    r"([\u4e00-\u9fff（）()\d]{4,40}?(?:条例|办法|规定|细则|规则))\s*[。;；]?\s*$")
+_STANDALONE_NAME = LAW_STANDALONE.pattern
 _TASK_VERB = re.compile(r"^(制定|修订|修改|出台|起草|完善|健全|落实|贯彻|实施|执行|加强|推进|严格|废止|清理|研究|审议|印发|报送)")
 
 
@@ -118,7 +116,7 @@ def extract_law(text: str, standalone: bool = True) -> list[Entity]:
     m = _STANDALONE_NAME.match(text) if standalone else None
     if m and not _TASK_VERB.match(m.group(1)) and "《" not in text:
         a, b = m.start(1), m.end(1)
-        out.append(Entity(a, b, "LAW", text[a:b]))
+        out.append(_ent(LAW_STANDALONE, a, b, text))
         for i in range(a, b):
             taken[i] = True
     titles = _bracket_titles(text)
@@ -126,14 +124,14 @@ def extract_law(text: str, standalone: bool = True) -> list[Entity]:
         title = text[a:b].strip()
         if not title or _NOT_LAW_TITLE.search(title) or _not_law_context(text, titles, k):
             continue
-        out.append(Entity(a, b, "LAW", text[a:b]))
+        out.append(_ent(LAW_BRACKET_TITLE, a, b, text))
         for i in range(a - 1, min(b + 1, len(text))):
             taken[i] = True
     # a closing 》 whose opening 《 was lost in scraping: 行政处罚法》、《…
-    for m in re.finditer(r"(?<![《\u4e00-\u9fa5])([\u4e00-\u9fa5]{2,20}" + LAW_SUFFIX + r")》", text):
+    for m in LAW_LOST_OPEN.pattern.finditer(text):
         a, b = m.start(1), m.end(1)
         if not any(taken[a:b]) and text.count("《", 0, a) <= text.count("》", 0, a):
-            out.append(Entity(a, b, "LAW", text[a:b]))
+            out.append(_ent(LAW_LOST_OPEN, a, b, text))
             for i in range(a, b + 1):
                 taken[i] = True
     # a draft local regulation named without 《》 (审议东湖省养老服务条例草案): the name, 草案 outside
@@ -143,7 +141,7 @@ def extract_law(text: str, standalone: bool = True) -> list[Entity]:
         if cut:
             a += cut.end()
         if b - a >= 5 and not any(taken[a:b]):
-            out.append(Entity(a, b, "LAW", text[a:b]))
+            out.append(_ent(LAW_DRAFT, a, b, text))
             for i in range(a, b):
                 taken[i] = True
     # unbracketed law names from the lexicon
@@ -164,10 +162,11 @@ def extract_law(text: str, standalone: bool = True) -> list[Entity]:
             if any(qa < a and b < qb and (qa + 1, qb - 1) != (a, b) for qa, qb in quotes):
                 continue
             # the period of the plan is part of its name: 法治政府建设实施纲要(2015-2020年)
+            rule = LEXICON_RULE_OF[lex.origin[m.group(0)]]
             pm = _PERIOD_AFTER.match(text, b)
             if pm:
                 b = pm.end()
-            out.append(Entity(a, b, "LAW", text[a:b]))
+            out.append(_ent(rule, a, b, text))
             for i in range(a, b):
                 taken[i] = True
     return out
@@ -175,21 +174,7 @@ def extract_law(text: str, standalone: bool = True) -> list[Entity]:
 
 # --------------------------------------------------------------------------- DATE
 
-_Y = r"(?:19|20)\d{2}"
-_CNY = r"[二一][〇○零0OＯ一二三四五六七八九]{3}"
-_CNMD = r"[一二三四五六七八九十]{1,3}"
-DATE_RE = re.compile(
-    rf"(?:{_Y}|{_CNY})\s*(?:[—–\-~～至到]\s*(?:{_Y}|{_CNY}))?年"
-    rf"(?:\s*(?:\d{{1,2}}|{_CNMD})\s*月(?:份)?(?:\s*(?:\d{{1,2}}|{_CNMD})\s*[日号])?)?"
-    rf"(?:\s*(?:[—–\-~～至到]\s*(?:(?:\d{{1,2}}|{_CNMD})\s*月)?\s*(?:\d{{1,2}}|{_CNMD})\s*[日号]))?"
-    rf"(?:度|末|初|底(?!线))?"
-    rf"|{_Y}-\d{{1,2}}-\d{{1,2}}(?!\d)"
-    rf"|{_Y}\.\d{{1,2}}\.\d{{1,2}}(?!\d)"
-    rf"|{_Y}/\d{{1,2}}/\d{{1,2}}(?!\d)"
-    # a month with its day, a day range (10月10—11日) or a part of the month (10月份, 1月底, 3月上旬)
-    rf"|(?<![\d第])\d{{1,2}}月(?:\d{{1,2}}\s*[—–\-~～至到]\s*\d{{1,2}}[日号]|\d{{1,2}}[日号]|份|底|初|末|[上中下]旬)?"
-    rf"(?:\s*[—–\-~～至到]\s*(?:\d{{1,2}}月)?\d{{1,2}}[日号])?"
-)
+# DATE_RE (nlp.rules.entities): one named group per rule: date:year | date:numeric | date:month
 
 
 def extract_date(text: str) -> list[Entity]:
@@ -204,32 +189,16 @@ def extract_date(text: str) -> list[Entity]:
         if re.fullmatch(r"\d{1,2}月", s) and not re.match(r"(起|以来|,|，|、)", text[b:b + 2]) \
                 and not re.search(r"(于|在|至|到|自|从|截至)$", text[max(0, a - 2):a]):
             continue
-        out.append(Entity(a, b, "DATE", s))
+        rule = DATE_RULE_OF_GROUP[m.lastgroup]
+        if re.fullmatch(r"\d{1,2}月", s):
+            rule = DATE_BARE_MONTH
+        out.append(_ent(rule, a, b, text))
     return out
 
 
 # --------------------------------------------------------------------------- METRIC
 
-_AR_NUM = r"\d+(?:\.\d+)?"
-_CN_DIGITS = "零〇一二两三四五六七八九十百千万亿兩萬億"
-_CN_NUM = rf"[{_CN_DIGITS}]+"
-_MAG = r"(?:[万亿千百萬億]+)?"
-_APPROX = r"(?:余|多)?"
-UNITS = sorted(
-    """% ％ ‰ 个百分点 百分点 倍 个工作日 工作日 个月 小时 分钟 秒 天 日 周
-    人次 家次 户次 件次 场次 辆次 艘次 批次 期次 车次 架次 项次 个次 次 人 名 位 户 家 所 座 处 个 项 件 条 部 份 篇 本 册 套 台 辆 艘 张 幅
-    场 期 批 类 起 宗 例 起 单 笔 组 支 队 轮 门 节 课时 学时 元 万元 亿元 千元 美元 吨 公斤 千克 斤 亩 公顷 平方米 平方公里 公里 千米 米
-    立方米 千瓦 千瓦时 項 個 條 場 場次 萬元 億元 張 輛 戶 處 項次 萬人次 张次 册次 份次 人数 名次 项目 条次 课 堂 次会议 篇次 页 GB 兆 户次 种 块 栋 间 所次 只 头 株 棵 票 大项 小项""".split(),
-    key=len, reverse=True)
-_UNIT_RE = "|".join(re.escape(u) for u in UNITS)
-# a range is one METRIC: 3至5个, 1.2-1.5亿元, and 90%-95% (a percent repeated on both bounds)
-# text extracted from PDFs often has a space after the digits (280 余场次, 5 万件)
-_SP_MAG = r"(?:\s?[万亿千百萬億]+)?"
-_SP_APPROX = r"(?:\s?(?:余|多))?"
-METRIC_RE = re.compile(
-    rf"(?P<num>(?:{_AR_NUM}{_SP_MAG}|{_CN_NUM}){_SP_APPROX}"
-    rf"(?:(?P<pct>[%％‰])?\s*[—–\-~～至到]\s*(?:{_AR_NUM}{_SP_MAG}|{_CN_NUM}))?{_APPROX}{_MAG})"
-    rf"\s*(?P<unit>(?(pct)[%％‰]|(?:{_UNIT_RE})))")
+# METRIC_RE and UNITS (nlp.rules.entities): metric:percent | metric:arabic | metric:chinese
 _ORDINAL_BEFORE = re.compile(r"(第|每|前|近|连续|逐|每隔|年均)$")
 # time frames and streaks: 近四年, 连续2年; frequencies: 每年一次
 _NOT_AFTER_CN = re.compile(r"^(体|致|直|律|般|起|同|并|系列|些|线|流|级|手|把手|道|方面|下|上|中|是|要|定|切|旦|样|带一路|位一体)")
@@ -285,7 +254,8 @@ def extract_metric(text: str) -> list[Entity]:
             continue
         if re.match(r"\d{4}$", num) and unit in ("年",):
             continue
-        out.append(Entity(a, b, "METRIC", text[a:b], target=False))
+        rule = METRIC_PERCENT if unit in "%％‰" else METRIC_CHINESE if cn else METRIC_ARABIC
+        out.append(_ent(rule, a, b, text, target=False))
     return out
 
 
@@ -312,24 +282,7 @@ def metric_is_target(text: str, ent: Entity, sentence_label: str | None = None) 
 # a bare year (2023全国…), a damaged document number (东州府办发〔202431号, 东政办发〔202025).
 # Training gives them no silver ``O`` (nlp.training.ner); the ``verify`` combination lets a
 # token classifier accept them, bounds as the rules propose (nlp.ner).
-DECLINED_PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
-    ("LAW", re.compile(r"[\u4e00-\u9fa5]{1,8}(?:省|市|县|区|州|盟|旗)[\u4e00-\u9fa5\d（）()—\-]{2,30}?" + LAW_SUFFIX
-                       + r"(?![\u4e00-\u9fa5])")),
-    # a name after a verb of making or following a rule or plan, up to a rule-like ending
-    # (制定2023年法治政府建设工作要点, 审议东湖省养老服务条例草案, 落实…职责规定)
-    ("LAW", re.compile(r"(?<=制定|出台|印发|修订|修改|审议|落实|执行|贯彻|学习|围绕|根据|按照|依据|编制|完成|实施|抓好|对照|对标)"
-                       r"[^，。；、：:,;\s《》“”\"（）()〈〉<>]{2,40}?" + LAW_SUFFIX
-                       + rf"(?:{_PERIOD})?"
-                       r"(?=[，。；、：:,;\s）)]|等|和|及|与|草案|修订草案|的(?!通知|意见|决定)|$)")),
-    # an unbracketed title recognisable by its tail: a plan name with its period
-    # (…实施方案(2023—2025年)) or a notice (关于…的通知)
-    ("LAW", re.compile(
-        r"[^，,。；;：:、\s《》“”\"]{2,40}?" + LAW_SUFFIX + _PERIOD
-        + r"(?:的(?:通知|意见|决定|批复))?"
-        r"|关于[^，,。；;：:\s《》“”\"]{4,60}?的(?:通知|意见|决定|批复)")),
-    ("DATE", re.compile(r"(?<![\d.\-])(?:19|20)\d{2}(?![\d年.\-—–~～至到/%％])")),
-    ("DOCNO", re.compile(r"[\u4e00-\u9fa5]{1,12}\s*[〔\[［【]\s*(?:19|20)\d{2}[^号\s]{0,6}号?")),
-)
+DECLINED_PATTERNS: tuple[tuple[str, re.Pattern], ...] = tuple((r.type, r.pattern) for r in CANDIDATE_RULES)
 
 
 def declined_candidates(text: str, rule_ents: Sequence[Entity]) -> list[Entity]:
@@ -337,8 +290,9 @@ def declined_candidates(text: str, rule_ents: Sequence[Entity]) -> list[Entity]:
     contain rule spans of other types (``source="candidate"``).
     A document number's issuer code is trimmed of the running sentence as in ``extract_docno``."""
     out: dict[tuple[int, int, str], Entity] = {}
-    for typ, pat in DECLINED_PATTERNS:
-        for m in pat.finditer(text):
+    for rule in CANDIDATE_RULES:
+        typ = rule.type
+        for m in rule.pattern.finditer(text):
             a, b = m.start(), m.end()
             if typ == "DOCNO":
                 cm = _LING_PREFIX_STOP.match(text[a:b])
@@ -354,7 +308,7 @@ def declined_candidates(text: str, rule_ents: Sequence[Entity]) -> list[Entity]:
                 # has no nested spans, so if the name is taken, it replaces that span
                 if not inside or typ == "LAW" and all(e.type != typ and s <= e.start and e.end <= b and (e.start, e.end) != (s, b)
                                                       for e in inside):
-                    out.setdefault((s, b, typ), Entity(s, b, typ, text[s:b], source="candidate"))
+                    out.setdefault((s, b, typ), _ent(rule, s, b, text, source="candidate"))
     return sorted(out.values(), key=lambda e: (e.start, e.end))
 
 

@@ -128,3 +128,45 @@ def test_law_standalone_rule_names_in_a_plan_list():
     assert laws("东湖市城市绿化管理条例", first_paragraph=True) == []  # the document's own title
     assert laws("修订东湖市城市绿化管理条例") == []  # a task (its name is left to the other rules), not a name
     assert laws("起草单位:市城管局") == [] and laws("全年共办理审批事项3200件") == []
+
+
+def rules_of(text, **kw):
+    return [(e.type, e.text, e.rule) for e in extract(text, **kw)]
+
+
+def test_every_entity_names_its_rule():
+    from nlp.rules import all_rules
+
+    registry = {r.name: r for r in all_rules()}
+    texts = ["根据东府〔2024〕6号和市政府令第6号,严格执行《东湖县行政执法公示办法》,组织学习宪法、法治政府建设实施纲要。",
+             "2023年度办理案件142件,办结率100%,开展培训六次,2024-02-07和10月10日召开会议。",
+             "行政处罚法》、《东湖县行政许可办法》", "提请审议东湖省养老服务条例草案。", "于11月开展检查。"]
+    seen = set()
+    for t in texts:
+        for e in extract(t):
+            assert e.rule in registry and registry[e.rule].gives == e.type, (e, t)
+            assert e.to_dict()["rule"] == e.rule
+            seen.add(e.rule)
+    assert seen >= {"docno:bracketed", "docno:decree", "law:bracket-title", "law:lexicon-core", "law:lexicon-central",
+                    "date:year", "date:numeric", "date:month", "date:bare-month", "metric:arabic", "metric:percent",
+                    "metric:chinese", "law:lost-open-bracket", "law:draft-name"}
+
+
+def test_entity_rules_by_example():
+    assert rules_of("根据东府〔2024〕6号文件。") == [("DOCNO", "东府〔2024〕6号", "docno:bracketed")]
+    assert rules_of("根据市政府令第6号。") == [("DOCNO", "市政府令第6号", "docno:decree")]
+    assert rules_of("1.东湖市文明行为促进条例") == [("LAW", "东湖市文明行为促进条例", "law:standalone-name")]
+    assert rules_of("贯彻实施行政复议法。") == [("LAW", "行政复议法", "law:lexicon-core")]
+    assert rules_of("2024-02-07召开。") == [("DATE", "2024-02-07", "date:numeric")]
+    assert rules_of("办结率达100%。") == [("METRIC", "100%", "metric:percent")]
+    assert rules_of("开展培训六次。") == [("METRIC", "六次", "metric:chinese")]
+    assert rules_of("受理案件142件。") == [("METRIC", "142件", "metric:arabic")]
+
+
+def test_declined_candidates_name_their_rule():
+    from nlp.extract import declined_candidates
+
+    text = "制定东湖县2025年法治政府建设工作要点,东政办发〔202025。"
+    cands = declined_candidates(text, extract(text))
+    assert cands and all(c.source == "candidate" and c.rule.startswith("candidate:") for c in cands)
+    assert {c.rule for c in cands} >= {"candidate:law-local-name", "candidate:docno-damaged"}

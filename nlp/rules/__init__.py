@@ -13,7 +13,9 @@ from __future__ import annotations
 from .base import ENTITY, SENTENCE, CueRule, EntityRule, HeadingRule, RuleInfo, SentenceRule, WordList
 from .chrome import CHROME_RULES, ChromeRule
 from .cues import CUE_RULES, WORD_LISTS
+from .entities import ENTITY_RULES
 from .headings import SECTION_HEADINGS
+from .lexicon import LEXICON_LISTS
 from .structure import STRUCTURE_RULES
 
 
@@ -22,8 +24,8 @@ class UnknownRuleError(KeyError):
 
 
 def all_rules() -> tuple[RuleInfo, ...]:
-    """Every named rule: sentence rules (chrome, headings, cues, structure)."""
-    rules = tuple(r.info() for r in (*CHROME_RULES, *SECTION_HEADINGS, *CUE_RULES, *STRUCTURE_RULES))
+    """Every named rule: sentence rules (chrome, headings, cues, structure), then entity rules."""
+    rules = tuple(r.info() for r in (*CHROME_RULES, *SECTION_HEADINGS, *CUE_RULES, *STRUCTURE_RULES, *ENTITY_RULES))
     names = [r.name for r in rules]
     if len(set(names)) != len(names):
         dup = sorted({n for n in names if names.count(n) > 1})
@@ -40,8 +42,8 @@ def get_rule(name: str) -> RuleInfo:
 
 
 def word_lists() -> tuple[WordList, ...]:
-    """The named word lists the rules use (cue words)."""
-    return WORD_LISTS
+    """The named word lists the rules use (cue words, lexicon lists)."""
+    return WORD_LISTS + LEXICON_LISTS
 
 
 __all__ = ["ENTITY", "SENTENCE", "CHROME_RULES", "ChromeRule", "CueRule", "EntityRule", "HeadingRule", "RuleInfo",
