@@ -182,6 +182,7 @@ class Predictions:
     entities: list[list[list[dict[str, Any]]]]  # per document, per paragraph: entity dicts
     system: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
+    reasons: list[list[str | None]] | None = None  # per document, per gold sentence: the label's reason (rule names)
 
 
 def predict(gold_docs: list[GoldDocument], labeller: Any, entity_fn: Callable[..., list] | None = None,
@@ -189,13 +190,14 @@ def predict(gold_docs: list[GoldDocument], labeller: Any, entity_fn: Callable[..
     """Run a labeller (``name``, ``label(doc)``, ``label_alone(texts)``: a ``SentenceLabeller``) and an
     entity function (text, sentence label spans, keyword ``first_paragraph`` → entities;
     default: the rules) over the gold documents; both are told which paragraph opens the document."""
-    ctx, alone, ents = [], [], []
+    ctx, alone, ents, reasons = [], [], [], []
     it = progress(gold_docs) if progress else gold_docs
     for gd in it:
         doc = gd.to_document()
         labeller.label(doc)
         labels = [s.label or "other" for s in doc.sentences]
         ctx.append(labels)
+        reasons.append([s.reason for s in doc.sentences])
         texts = [s.text for s in doc.sentences]
         alone.append(list(labeller.label_alone(texts)))
         doc_ents = []
@@ -209,13 +211,14 @@ def predict(gold_docs: list[GoldDocument], labeller: Any, entity_fn: Callable[..
                 extract(p.text, sl, first_paragraph=j == 0)
             doc_ents.append([_ent_dict(e) for e in found])
         ents.append(doc_ents)
-    return Predictions(ctx, alone, ents, labeller.name)
+    return Predictions(ctx, alone, ents, labeller.name, reasons=reasons)
 
 
 def _ent_dict(e: Any) -> dict[str, Any]:
     if isinstance(e, dict):
         return e
-    return {"start": e.start, "end": e.end, "type": e.type, "target": bool(e.target) if e.type == "METRIC" else None}
+    return {"start": e.start, "end": e.end, "type": e.type, "target": bool(e.target) if e.type == "METRIC" else None,
+            "source": e.source, "rule": e.rule}
 
 
 # --------------------------------------------------------------------------- scoring

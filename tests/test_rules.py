@@ -81,3 +81,90 @@ def test_section_heading_table_order():
     assert section_heading_rule("二、履行法治建设职责的举措和成效").label == "measures"
     assert section_heading_rule("一、工作开展情况") is None
 
+
+def _toy_gold(tmp_path):
+    import json
+
+    paras = [
+        ("东湖县人民政府关于2023年度法治政府建设情况的报告", [("other", None)], []),
+        ("一、主要负责人履行推进法治建设第一责任人职责情况", [("duty", None)], []),
+        ("县政府常务会议专题研究法治政府建设4次。", [("duty", None)], [("4次", "METRIC")]),
+        ("二、推进法治政府建设的主要举措和成效", [("measures", None)], []),
+        # the gold calls this sentence other: the heading rule is wrong once
+        ("严格执行《东湖县行政执法公示办法》,受理案件142件。", [("other", None)], [("东湖县行政执法公示办法", "LAW"), ("142件", "METRIC")]),
+        ("扫一扫在手机打开当前页", [("other", None)], []),
+    ]
+    path = tmp_path / "gold.jsonl"
+    with path.open("w", encoding="utf-8") as f:
+        for i, (text, sents, ents) in enumerate(paras):
+            rec = {"id": f"toy-p{i}", "doc_id": "toy", "source": "test", "text": text,
+                   "sentences": [{"start": 0, "end": len(text), "label": sents[0][0]}],
+                   "entities": [{"start": text.index(w), "end": text.index(w) + len(w), "type": t, "text": w}
+                                for w, t in ents]}
+            f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    return path
+
+
+def test_score_rules_counts_and_precision(tmp_path):
+    from nlp import evaluate as ev
+    from nlp.pipeline import get_labeller
+    from nlp.rules.score import score_rules
+
+    docs = ev.load_gold(_toy_gold(tmp_path))
+    pred = ev.predict(docs, get_labeller("headings"))
+    rs = score_rules(docs, pred)
+    rows = {r.name: r for r in rs.rules}
+    assert [r.name for r in rs.rules] == [r.name for r in all_rules()]  # every rule listed, zeros included
+    assert (rows["heading:duty"].fired, rows["heading:duty"].correct) == (2, 2)
+    assert (rows["heading:measures"].fired, rows["heading:measures"].correct) == (2, 1)
+    assert rows["heading:measures"].precision == 0.5
+    assert rows["structure:before-first-section"].fired == 1
+    assert rows["heading:plans"].fired == 0 and rows["heading:plans"].precision is None
+    assert (rows["law:bracket-title"].fired, rows["law:bracket-title"].correct) == (1, 1)
+    assert (rows["metric:arabic"].fired, rows["metric:arabic"].correct) == (2, 2)
+    assert rs.n_sentences == 6 and rs.components == []
+    d = rs.to_dict()
+    assert d["rules"][0].keys() == {"name", "kind", "gives", "fired", "correct", "precision"}
+    text = rs.to_text()
+    assert "heading:measures" in text and "0.500" in text and "—" in text
+    md = rs.to_markdown()
+    assert md.count("\n| ") == len(rs.rules) + 1
+
+
+def test_score_rules_model_reasons_and_components(tmp_path):
+    from nlp import evaluate as ev
+    from nlp.rules.score import score_rules
+
+    docs = ev.load_gold(_toy_gold(tmp_path))
+    n = sum(len(p.sentences) for p in docs[0].paragraphs)
+    reasons = ["title", "model+heading:duty", "model+heading:duty+cue:problems", "model", "model", "chrome:scan_qr"]
+    labels = ["other", "duty", "problems", "measures", "measures", "other"]
+    ents = [[] for _ in docs[0].paragraphs]
+    ents[4] = [{"start": 5, "end": 16, "type": "LAW", "source": "model", "rule": None}]
+    pred = ev.Predictions([labels], None, [ents], "toy-model", reasons=[reasons])
+    assert len(reasons) == n
+    rs = score_rules(docs, pred)
+    rows = {r.name: r for r in rs.rules}
+    assert (rows["title"].fired, rows["title"].correct) == (1, 1)
+    assert (rows["heading:duty"].fired, rows["heading:duty"].correct) == (2, 2)
+    assert (rows["cue:problems"].fired, rows["cue:problems"].correct) == (1, 0)
+    assert rows["chrome:scan_qr"].fired == 1
+    comps = {(c.kind, c.name): c for c in rs.components}
+    # the model's own part: precision is the share it got right (measures: 1 of 2 … of 4 sentences)
+    assert (comps[("sentence", "model")].fired, comps[("sentence", "model")].correct) == (4, 2)
+    assert (comps[("entity", "model")].fired, comps[("entity", "model")].correct) == (1, 1)
+
+
+def test_eval_by_rule_cli(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    gold = _toy_gold(tmp_path)
+    out = tmp_path / "m.json"
+    r = subprocess.run([sys.executable, "-m", "nlp", "eval", str(gold), "--labeller", "headings", "--by-rule",
+                        "--bootstrap", "0", "--json", str(out)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "heading:measures" in r.stdout and "candidate:docno-damaged" in r.stdout
+    m = json.loads(out.read_text(encoding="utf-8"))
+    assert {x["name"] for x in m["by_rule"]["rules"]} == {x.name for x in all_rules()}
