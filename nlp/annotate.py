@@ -20,6 +20,8 @@ the run.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import glob
 import json
 import os
@@ -30,11 +32,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
+from .io import ReadError, open_regular
+from .outputs import (ErrorLog, OUTPUT_SUFFIXES, OutputError, OutputLock, check_output_path,
+                      check_resume_manifest, error_key, manifest_path_for, open_writer, output_exists,
+                      refuse_output_among_inputs, remove_stale_output, write_manifest)
 from .chunks import (ChunkResult, InputItem, annotate_chunk, error_record, inference_context,  # noqa: F401
                      release_free_memory, structure_bytes, structure_item)
-from .io import ReadError
 from .modeling import cpu_has_native_bf16  # noqa: F401 (the switch of the CPU bf16 autocast)
-from .outputs import ErrorLog, OUTPUT_SUFFIXES, error_key, open_writer
 from .pipeline import Labeller, LabellerSpec, doc_id_for
 
 REPORT_SUFFIXES = {".txt", ".htm", ".html", ".shtml", ".docx", ".pdf", ".text", ""}
@@ -42,26 +46,52 @@ TABLE_SUFFIXES = {".jsonl", ".ndjson", ".parquet"}  # inputs with one document p
 ENGINES = ("local", "ray")
 
 
-def expand_inputs(paths: Iterable[str]) -> Iterator[str]:
-    """Files named, files under directories (recursive, sorted, report suffixes only), and
-    glob matches (``**`` recurses). A path that matches nothing is yielded as is, so that
-    its error is reported. JSONL and Parquet tables are read when named or matched by a
-    glob, never picked up from a directory (an output left there must not become input)."""
+REPORT_KINDS = "(.txt .htm .html .shtml .docx .pdf .text or no suffix)"
+
+
+def expand_input_paths(paths: Iterable[str]) -> Iterator[tuple[str, str | None]]:
+    """``(path, problem)`` for every input: files named, files under directories (recursive,
+    sorted, report suffixes only), and glob matches (``**`` recurses). ``problem`` is None for
+    a path to read, or why a named path gives nothing: a directory that cannot be listed (or
+    a subdirectory of it), or one that holds no report file. A path that matches nothing is
+    yielded as is, so that its error is reported when it is read. JSONL and Parquet tables are
+    read when named or matched by a glob, never picked up from a directory (an output left
+    there must not become input). Nothing is opened here: a FIFO or device is refused when read."""
     for p in paths:
         if any(ch in p for ch in "*?[") and not os.path.exists(p):
             matches = sorted(glob.glob(p, recursive=True))
             if matches:
-                yield from (m for m in matches if os.path.isfile(m))
+                yield from ((m, None) for m in matches if os.path.isfile(m))
                 continue
         if os.path.isdir(p):
-            for root, dirs, files in os.walk(p):
+            problems: list[tuple[str, str]] = []
+
+            def unreadable(e: OSError) -> None:
+                problems.append((e.filename or p, f"cannot list this directory ({e.strerror})"))
+
+            found = unlisted = 0
+            for root, dirs, files in os.walk(p, onerror=unreadable):
+                unlisted += len(problems)
+                yield from problems
+                problems.clear()
                 dirs.sort()
                 dirs[:] = [d for d in dirs if not d.startswith(".")]
                 for f in sorted(files):
                     if Path(f).suffix.lower() in REPORT_SUFFIXES and not f.startswith("."):
-                        yield os.path.join(root, f)
+                        found += 1
+                        yield os.path.join(root, f), None
+            unlisted += len(problems)
+            yield from problems
+            if not found and not unlisted:
+                yield p, f"directory holds no report files {REPORT_KINDS}"
         else:
-            yield p
+            yield p, None
+
+
+def expand_inputs(paths: Iterable[str]) -> Iterator[str]:
+    """The paths of ``expand_input_paths`` (problem paths included, so that each is reported)."""
+    for p, _ in expand_input_paths(paths):
+        yield p
 
 
 @dataclass
@@ -71,6 +101,7 @@ class AnnotateOptions:
     chunk_docs: int = 32  # documents per chunk (one label_many call)
     workers: int = 1
     resume: bool = False
+    force: bool = False  # resume even an output whose manifest names another labeller, model or version
     engine: str = "local"  # local | ray
     max_in_flight: int | None = None  # chunks queued per run (default 2 × workers)
 
@@ -128,33 +159,14 @@ class _Ids:
 
 def _table_rows(path: str, opts: AnnotateOptions) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
     """(row, values, problem) for each row of a JSONL or Parquet table; a table that cannot
-    be read at all raises ReadError."""
+    be read at all raises ReadError. A Parquet row group that cannot be read gives one problem
+    per row of it, and the rows after it are still read."""
     p = Path(path)
-    if not p.exists():
-        raise ReadError(path, "no such file")
-    if p.suffix.lower() == ".parquet":
-        import pyarrow.parquet as pq
-
-        try:
-            pf = pq.ParquetFile(p)
-        except Exception as e:  # pyarrow raises several kinds for a corrupt file
-            raise ReadError(path, f"not a readable Parquet file ({type(e).__name__})")
-        names = pf.schema_arrow.names
-        if opts.text_column not in names:
-            raise ReadError(path, f"no column {opts.text_column!r} (columns: {', '.join(names)})")
-        cols = [opts.text_column] + ([opts.id_column] if opts.id_column and opts.id_column in names
-                                     and opts.id_column != opts.text_column else [])
-        row = 0
-        for batch in pf.iter_batches(batch_size=256, columns=cols):
-            for values in batch.to_pylist():
-                yield row, values, None
-                row += 1
-        return
-    try:
-        f = open(p, "rb")
-    except OSError as e:
-        raise ReadError(path, f"cannot read ({e.strerror})")
+    f = open_regular(p)  # a FIFO, device or directory: ReadError, never opened for reading
     with f:
+        if p.suffix.lower() == ".parquet":
+            yield from _parquet_rows(path, f, opts)
+            return
         row = 0
         for lineno, line in enumerate(f, 1):
             if not line.strip():
@@ -163,6 +175,8 @@ def _table_rows(path: str, opts: AnnotateOptions) -> Iterator[tuple[int, dict[st
                 values = json.loads(line)
             except ValueError as e:
                 yield row, None, f"line {lineno} is not valid JSON ({getattr(e, 'msg', e)})"
+            except RecursionError:
+                yield row, None, f"line {lineno} is JSON nested too deeply"
             else:
                 if isinstance(values, dict):
                     yield row, values, None
@@ -171,13 +185,47 @@ def _table_rows(path: str, opts: AnnotateOptions) -> Iterator[tuple[int, dict[st
             row += 1
 
 
+def _parquet_rows(path: str, f, opts: AnnotateOptions) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(f)
+        names = pf.schema_arrow.names
+        groups = [pf.metadata.row_group(g).num_rows for g in range(pf.num_row_groups)]
+    except Exception as e:  # pyarrow raises several kinds for a corrupt file
+        raise ReadError(path, f"not a readable Parquet file ({type(e).__name__})")
+    if opts.text_column not in names:
+        raise ReadError(path, f"no column {opts.text_column!r} (columns: {', '.join(names)})")
+    cols = [opts.text_column] + ([opts.id_column] if opts.id_column and opts.id_column in names
+                                 and opts.id_column != opts.text_column else [])
+    row = 0
+    for g, n_rows in enumerate(groups):
+        first = row
+        try:
+            for batch in pf.iter_batches(batch_size=256, row_groups=[g], columns=cols):
+                for values in batch.to_pylist():
+                    yield row, values, None
+                    row += 1
+        except Exception as e:  # a corrupt page or row group: its rows are errors, the rest is read
+            detail = "".join(ch if ch.isprintable() else " " for ch in str(e).split("\n")[0][:120]).strip()
+            problem = f"row group {g} cannot be read ({type(e).__name__}: {detail})"
+            for r in range(row, first + n_rows):
+                yield r, None, problem
+            row = first + n_rows
+
+
 def iter_inputs(paths: Sequence[str], opts: AnnotateOptions | None = None) -> Iterator[InputItem]:
     """Every document of the inputs, in order, with its unique id. Rows of a JSONL/Parquet
-    table take their id from ``opts.id_column`` when present."""
+    table take their id from ``opts.id_column`` when present. An input known to be bad before
+    reading (a directory that cannot be listed or holds no report) is an item with ``error``."""
     opts = opts or AnnotateOptions()
     ids = _Ids()
     index = 0
-    for path in expand_inputs(paths):
+    for path, problem in expand_input_paths(paths):
+        if problem is not None:
+            yield InputItem(index, "", str(path), error=problem)
+            index += 1
+            continue
         if Path(path).suffix.lower() not in TABLE_SUFFIXES:
             yield InputItem(index, ids(doc_id_for(path)), str(path))
             index += 1
@@ -202,18 +250,20 @@ def iter_inputs(paths: Sequence[str], opts: AnnotateOptions | None = None) -> It
 
 def count_inputs(paths: Sequence[str], opts: AnnotateOptions | None = None) -> int:
     """How many documents ``iter_inputs`` will give, cheaply (for a progress bar): files are
-    counted by walking, Parquet rows from the footer, JSONL rows by counting lines."""
+    counted by walking, Parquet rows from the footer, JSONL rows by counting lines. Only
+    regular files are opened."""
     n = 0
-    for path in expand_inputs(paths):
+    for path, problem in expand_input_paths(paths):
         suffix = Path(path).suffix.lower()
         try:
-            if suffix == ".parquet":
-                import pyarrow.parquet as pq
+            if problem is None and suffix in TABLE_SUFFIXES:
+                with open_regular(path) as f:
+                    if suffix == ".parquet":
+                        import pyarrow.parquet as pq
 
-                n += pq.ParquetFile(path).metadata.num_rows
-            elif suffix in TABLE_SUFFIXES:
-                with open(path, "rb") as f:
-                    n += sum(1 for line in f if line.strip())
+                        n += pq.ParquetFile(f).metadata.num_rows
+                    else:
+                        n += sum(1 for line in f if line.strip())
             else:
                 n += 1
         except Exception:  # a bad table is one error record
@@ -241,7 +291,39 @@ class LabellerLoadError(RuntimeError):
     pass
 
 
-def _init_worker(spec: LabellerSpec, threads: int) -> None:
+def die_with_parent(parent: int | None = None, poll_s: float = 1.0) -> None:
+    """Make this (worker) process end when the process that started it dies, even by
+    ``kill -9``: on Linux the kernel sends SIGKILL (``prctl(PR_SET_PDEATHSIG)``); everywhere a
+    daemon thread also checks every ``poll_s`` seconds whether the parent process id changed."""
+    import threading
+
+    parent = parent or os.getppid()
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            import signal
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(poll_s)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _init_worker(spec: LabellerSpec, threads: int, parent: int | None = None) -> None:
+    import signal
+
+    die_with_parent(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the parent handles it
     os.environ.setdefault("OMP_NUM_THREADS", str(threads))
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:
@@ -274,22 +356,198 @@ def run_processes(chunks: Iterable[list[InputItem]], spec: LabellerSpec, workers
     if spec.threads is None:
         spec = LabellerSpec(**{**spec.__dict__, "threads": threads})
     limit = max_in_flight or 2 * workers
-    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context(context),
-                             initializer=_init_worker, initargs=(spec, threads)) as pool:
-        pending: deque = deque()
-        try:
-            for chunk in chunks:
-                pending.append(pool.submit(_work, chunk))
-                while len(pending) >= limit:
-                    yield pending.popleft().result()
-            while pending:
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context(context),
+                               initializer=_init_worker, initargs=(spec, threads, os.getpid()))
+    pending: deque = deque()
+    finished = False
+    try:
+        for chunk in chunks:
+            pending.append(pool.submit(_work, chunk))
+            while len(pending) >= limit:
                 yield pending.popleft().result()
-        finally:
-            for f in pending:
-                f.cancel()
+        while pending:
+            yield pending.popleft().result()
+        finished = True
+    finally:
+        for f in pending:
+            f.cancel()
+        if finished:
+            pool.shutdown(wait=True)
+        else:  # interrupted or failed: stop the workers now rather than wait for their chunks
+            stop_pool(pool)
+
+
+def stop_pool(pool, grace_s: float = 5.0) -> None:
+    """Shut a process pool down without waiting for running tasks: its workers are sent
+    SIGTERM, then SIGKILL after ``grace_s`` seconds."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
+        if proc.is_alive():
+            proc.terminate()
+    deadline = time.monotonic() + grace_s
+    for proc in procs:
+        proc.join(max(0.0, deadline - time.monotonic()))
+        if proc.is_alive():
+            proc.kill()
+            proc.join(1.0)
 
 
 # --------------------------------------------------------------------------- the run
+
+
+class Interrupted(KeyboardInterrupt):
+    """The run was stopped by a signal (SIGTERM, SIGHUP); like Ctrl-C, what was finished is
+    kept for a resumed run. ``signum`` is the signal's number."""
+
+    def __init__(self, signum: int):
+        self.signum = signum
+        super().__init__(f"stopped by signal {signum}")
+
+
+@contextlib.contextmanager
+def signals_interrupt(signums: Sequence[int] | None = None):
+    """Within the block, SIGTERM and SIGHUP raise ``Interrupted`` in the main thread (once;
+    later ones are ignored while the run cleans up), so that ``finally`` blocks close the output
+    cleanly. Outside the main thread nothing changes."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    signums = list(signums or [signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else []))
+    raised = False
+
+    def handler(signum, frame):
+        nonlocal raised
+        if not raised:
+            raised = True
+            raise Interrupted(signum)
+
+    previous = {sig: signal.signal(sig, handler) for sig in signums}
+    try:
+        yield
+    finally:
+        for sig, h in previous.items():
+            signal.signal(sig, h)
+
+
+def _package_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("govreport-nlp")
+    except Exception:  # not installed as a distribution
+        from . import __version__
+
+        return __version__
+
+
+_WEIGHT_SUFFIXES = {".safetensors", ".bin", ".onnx", ".json", ".txt", ".model"}
+
+
+@functools.lru_cache(maxsize=16)
+def _dir_digest(path: str, mtimes: tuple) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    for rel, _ in mtimes:
+        h.update(rel.encode("utf-8") + b"\0")
+        with open(os.path.join(path, rel), "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()[:16]
+
+
+def weights_digest(model: str | os.PathLike | None) -> str | None:
+    """A short SHA-256 of the files that decide a model's outputs (weights, configs,
+    vocabularies; two levels deep, hidden folders and checkpoints left out); a hub id stands
+    for itself; None for no model."""
+    if model is None:
+        return None
+    p = Path(model)
+    if not p.is_dir():
+        return f"hub:{model}"
+    files = []
+    for root, dirs, names in os.walk(p):
+        depth = len(Path(root).relative_to(p).parts)
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not d.startswith("checkpoint") and depth < 1)
+        for n in sorted(names):
+            full = Path(root) / n
+            if full.suffix.lower() in _WEIGHT_SUFFIXES and not n.startswith(".") and full.is_file():
+                files.append((str(full.relative_to(p)), full.stat().st_mtime_ns))
+    return _dir_digest(str(p.resolve()), tuple(files))
+
+
+def run_manifest(spec: LabellerSpec | None, labeller: Labeller | None = None,
+                 options: AnnotateOptions | None = None) -> dict[str, Any]:
+    """What a resumed run must share with the run that started an output: the labeller and
+    the digest of its model's files, the backend, the entity mode and entity model, and the
+    package version (``nlp.outputs.MANIFEST_KEYS``), plus the table columns read."""
+    from .pipeline import MODELS_DIR, default_model_dir, default_ner_dir
+
+    opts = options or AnnotateOptions()
+    model: str | None = None
+    if spec is None or spec == LabellerSpec(threads=spec.threads, batch_size=spec.batch_size, device=spec.device):
+        if labeller is not None:  # a labeller object without a spec: its name is all there is
+            name = labeller.name
+        elif (default_model_dir() / "config.json").exists():
+            model = str(default_model_dir())
+            name = f"model:{default_model_dir().name}"
+        else:
+            name = "headings"
+    elif spec.model:
+        model = str(spec.model)
+        name = f"model:{Path(model).name if Path(model).exists() else model}"
+    else:
+        name = spec.name or "headings"
+        if name == "tfidf":
+            model = str(MODELS_DIR / "tfidf-baseline")
+    ner = spec.ner if spec is not None and spec.ner else default_ner_dir()
+    entities = (spec.entities if spec is not None else None) or ("combined" if ner else "rules")
+    if entities == "rules":
+        ner = None
+    return {
+        "labeller": name,
+        "model": model,
+        "weights": weights_digest(model),
+        "backend": spec.backend if spec is not None else None,
+        "entities": entities,
+        "ner": str(ner) if ner else None,
+        "ner_weights": weights_digest(ner) if ner else None,
+        "version": _package_version(),
+        "text_column": opts.text_column,
+        "id_column": opts.id_column,
+    }
+
+
+def _writing(out: str | os.PathLike, what: str = "cannot write the output"):
+    """Turn an OSError of writing ``out`` into a one-line ``OutputError``."""
+
+    @contextlib.contextmanager
+    def ctx():
+        try:
+            yield
+        except OutputError:
+            raise
+        except OSError as e:
+            raise OutputError(out, f"{what} ({e.strerror or e})") from None
+
+    return ctx()
+
+
+def prepare_output(paths: Sequence[str], out: str | os.PathLike, options: AnnotateOptions | None = None) -> None:
+    """The checks made before any work: the output path can be written (not a directory, not
+    under a file, permission), and neither it nor a file written beside it is an input.
+    Raises ``OutputError``."""
+    opts = options or AnnotateOptions()
+    if Path(out).suffix.lower() not in OUTPUT_SUFFIXES:
+        raise OutputError(out, f"output must end in {', '.join(OUTPUT_SUFFIXES)}")
+    check_output_path(out)
+    out_p = Path(out)
+    refuse_output_among_inputs(out, (p for p, _ in expand_input_paths(paths)),
+                               also=[errors_path_for(out), out_p.with_name(out_p.name + ".lock")])
 
 
 def annotate_corpus(paths: Sequence[str], out: str | os.PathLike, spec: LabellerSpec | None = None,
@@ -298,23 +556,57 @@ def annotate_corpus(paths: Sequence[str], out: str | os.PathLike, spec: Labeller
                     total: int | None = None) -> BatchResult:
     """Annotate every input and write ``out`` (.jsonl or .parquet: one record per document;
     .csv: one row per sentence). Bad inputs are listed in ``<out>.errors.jsonl``; the output
-    is renamed into place only if it holds at least one document.
+    is renamed into place only if it holds at least one document (a run that annotates
+    nothing removes an earlier output rather than leave it looking like its result).
+
+    Before any work: the output path is checked and must not be an input (``OutputError``);
+    ``OUT.lock`` is taken for the whole run (``OutputLockedError`` naming the holder's process
+    when another run has it); a resumed run must match ``OUT.manifest.json`` — labeller, model
+    files, entity mode, package version — unless ``options.force`` (``ResumeMismatchError``).
+    SIGTERM and SIGHUP stop the run like Ctrl-C (``Interrupted``): finished chunks stay in the
+    part files for a resumed run, and empty part files are removed.
 
     The labeller is ``labeller`` if given (used in this process), else loaded from ``spec``
     (in this process for one worker, in each worker process or Ray actor otherwise).
     ``progress`` is called after every chunk."""
     opts = options or AnnotateOptions()
+    manifest = run_manifest(spec, labeller, opts)
     spec = spec or LabellerSpec()
-    if Path(out).suffix.lower() not in OUTPUT_SUFFIXES:
-        raise ValueError(f"{out}: output must end in {', '.join(OUTPUT_SUFFIXES)}")
     if opts.engine not in ENGINES:
         raise ValueError(f"unknown engine {opts.engine!r}; choose from {', '.join(ENGINES)}")
     if opts.workers < 1 or opts.chunk_docs < 1:
         raise ValueError("workers and chunk_docs must be at least 1")
+    prepare_output(paths, out, opts)
+    with _writing(out, "cannot create the output folder"):
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+    with signals_interrupt(), OutputLock(out):
+        if opts.resume and not opts.force:
+            check_resume_manifest(out, manifest)
+        with _writing(out):
+            if not opts.resume:  # replaced by this run: an earlier output must not outlive a failed one
+                remove_stale_output(out)
+            write_manifest(out, manifest)
+        try:
+            return _run(paths, out, spec, opts, labeller, progress, total)
+        finally:
+            if not output_exists(out):  # nothing written, nothing to resume: no manifest either
+                manifest_path_for(out).unlink(missing_ok=True)
+
+
+def _run(paths: Sequence[str], out: str | os.PathLike, spec: LabellerSpec, opts: AnnotateOptions,
+         labeller: Labeller | None, progress: Callable[[ProgressUpdate], None] | None,
+         total: int | None) -> BatchResult:
     t0 = time.perf_counter()
     res = BatchResult()
-    errlog = ErrorLog(errors_path_for(out), opts.resume)
-    writer = open_writer(out, opts.resume)
+    with _writing(out):
+        errlog = ErrorLog(errors_path_for(out), opts.resume)
+        try:
+            writer = open_writer(out, opts.resume)
+        except BaseException:
+            errlog.close()
+            if not errlog.entries:
+                errlog.part.unlink(missing_ok=True)
+            raise
     done = set(writer.finished)
     res.n_resumed = len(done)
     skipped = 0
@@ -346,8 +638,9 @@ def annotate_corpus(paths: Sequence[str], out: str | os.PathLike, spec: Labeller
             res.labeller = res.labeller or r.labeller
             new = [rec for _, rec in r.records if (rec["id"], rec["source_path"]) not in done]
             errs = [e for _, e in r.errors if error_key(e) not in errlog.keys]
-            writer.write(new)
-            errlog.write(errs)
+            with _writing(out):
+                writer.write(new)
+                errlog.write(errs)
             done.update((rec["id"], rec["source_path"]) for rec in new)
             res.n_docs += len(new)
             res.n_sentences += sum(len(rec["sentences"]) for rec in new)
@@ -359,25 +652,29 @@ def annotate_corpus(paths: Sequence[str], out: str | os.PathLike, spec: Labeller
         if progress:  # chunks skipped after the last one labelled
             progress(ProgressUpdate(skipped + handled, res.n_docs, res.n_sentences, len(errlog.entries), total,
                                     time.perf_counter() - t0))
-        if writer.n_total > 0:
-            writer.commit()
-            res.output = str(out)
-        else:
-            writer.discard()  # no document at all: no empty output
+        with _writing(out):
+            if writer.n_total > 0:
+                writer.commit()
+                res.output = str(out)
+            else:
+                writer.discard()  # no document at all: no empty output, and no earlier one left
+                remove_stale_output(out)
         committed = True
     finally:
-        if not committed:  # a crash or Ctrl-C: the part files stay for --resume, unless empty
-            if writer.n_total:
-                writer.close()
-            else:
-                writer.discard()
-            errlog.close()
-            if not errlog.entries:
-                errlog.part.unlink(missing_ok=True)
+        if not committed:  # a crash, Ctrl-C or SIGTERM: the part files stay for --resume, unless empty
+            with contextlib.suppress(OSError):
+                if writer.n_total:
+                    writer.close()
+                else:
+                    writer.discard()
+                errlog.close()
+                if not errlog.entries:
+                    errlog.part.unlink(missing_ok=True)
         if results is not None and hasattr(results, "close"):
             results.close()
-    res.errors = list(errlog.entries)
-    res.errors_path = errlog.commit()
+    with _writing(out):
+        res.errors = list(errlog.entries)
+        res.errors_path = errlog.commit()
     res.seconds = time.perf_counter() - t0
     return res
 

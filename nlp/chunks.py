@@ -11,9 +11,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
-from .io import ReadError, raw_text_from_bytes
+from .io import Limits, ReadError, has_letters, raw_text_from_bytes, read_document_text
 from .outputs import Key
-from .pipeline import Labeller, finish_document, label_documents, structure_file, structure_raw
+from .pipeline import Labeller, finish_document, label_documents, structure_raw
 from .schema import Document
 from .text import build_document
 
@@ -54,12 +54,25 @@ class ChunkResult:
 # --------------------------------------------------------------------------- one chunk
 
 
-def structure_item(item: InputItem) -> Document:
-    """Read and structure one input (not yet labelled). Raises ReadError."""
+def structure_item(item: InputItem, limits: Limits | None = None) -> Document:
+    """Read and structure one input (not yet labelled). Raises ReadError (``LimitError`` for
+    an input over ``limits``, default ``Limits.from_env()``). A text file with a few invalid
+    UTF-8 bytes is read with them replaced; the record says how many (``meta["replaced_bytes"]``
+    and a line in ``meta["warnings"]``)."""
     if item.error:
         raise ReadError(item.path, item.error)
+    limits = limits or Limits.from_env()
     if item.text is None:
-        return structure_file(item.path, item.doc_id)
+        raw = read_document_text(item.path, limits)
+        doc = structure_raw(raw, item.path, item.doc_id)
+        if raw.replaced:
+            doc.meta["replaced_bytes"] = raw.replaced
+            doc.meta.setdefault("warnings", []).append(
+                f"{raw.replaced} invalid {raw.encoding or 'text'} byte(s) replaced by U+FFFD")
+        return doc
+    if not has_letters(item.text):
+        raise ReadError(item.path, "no text (no letters or digits, only punctuation or symbols)")
+    limits.check_chars(item.path, len(item.text))
     doc = build_document(item.text, item.doc_id)
     if not doc.sentences:
         raise ReadError(item.path, "no report text left after removing page chrome")

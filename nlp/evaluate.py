@@ -50,26 +50,16 @@ class GoldDocument:
 
 
 def load_gold(path: str | Path) -> list[GoldDocument]:
-    """Gold paragraphs grouped into documents, in file order. Checks the format."""
+    """Gold paragraphs grouped into documents, in file order. Checks the format
+    (``nlp.gold``: raises ``GoldError`` listing every problem, one line each)."""
+    from .gold import read_gold_records
+
     docs: "OrderedDict[str, GoldDocument]" = OrderedDict()
-    for i, r in enumerate(iter_jsonl(path), 1):
-        for key in ("doc_id", "text", "sentences"):
-            if key not in r:
-                raise ReadError(path, f"record {i} has no {key!r} field")
-        for s in r["sentences"]:
-            if s.get("label") not in LABELS:
-                raise ReadError(path, f"record {i}: unknown sentence label {s.get('label')!r}")
-            if not (0 <= s["start"] < s["end"] <= len(r["text"])):
-                raise ReadError(path, f"record {i}: sentence span {s['start']}-{s['end']} outside the text")
-        for e in r.get("entities", []):
-            if e.get("type") not in ENTITY_TYPES:
-                raise ReadError(path, f"record {i}: unknown entity type {e.get('type')!r}")
+    for i, r in enumerate(read_gold_records(path), 1):
         p = GoldParagraph(r.get("id", f"p{i}"), r["doc_id"], r.get("source", "unknown"), r["text"],
                           r.get("label") or paragraph_label(r["text"], r["sentences"]), r["sentences"],
                           r.get("entities", []))
         docs.setdefault(p.doc_id, GoldDocument(p.doc_id, p.source, [])).paragraphs.append(p)
-    if not docs:
-        raise ReadError(path, "no gold records")
     return list(docs.values())
 
 

@@ -12,6 +12,7 @@ import io
 import json
 import os
 import re
+import stat
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,12 +27,119 @@ class ReadError(Exception):
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
 
+    def lines(self, limit: int = 20) -> list[str]:
+        """The error as lines to print, one per problem (here: one)."""
+        return [str(self)]
+
+
+class LimitError(ReadError):
+    """An input is larger than a configured limit (``Limits``); the message names the limit,
+    its value and the environment variable that raises it."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on the work one input may cause, so that a hostile or broken file ends in one
+    error line instead of hours of work. Each is read from an environment variable when
+    ``Limits.from_env()`` is called (0 or a negative value switches that limit off).
+
+    - ``max_bytes`` (``GOVREPORT_MAX_BYTES``, default 64 MB): the size of one input file, and
+      the uncompressed size of the parts of a ``.docx`` (checked before unzipping).
+    - ``max_chars`` (``GOVREPORT_MAX_CHARS``, default 2,000,000): characters of text in one
+      document once read (txt, html, docx, pdf, or a table row).
+    """
+
+    max_bytes: int = 64_000_000
+    max_chars: int = 2_000_000
+
+    ENV = {"max_bytes": "GOVREPORT_MAX_BYTES", "max_chars": "GOVREPORT_MAX_CHARS"}
+
+    @classmethod
+    def from_env(cls) -> "Limits":
+        values = {}
+        for field_name, var in cls.ENV.items():
+            raw = os.environ.get(var, "").strip().replace("_", "")
+            if raw:
+                try:
+                    values[field_name] = int(float(raw))
+                except ValueError:
+                    raise ValueError(f"{var}={os.environ[var]!r} is not a number") from None
+        return cls(**values)
+
+    def check_bytes(self, path: str | os.PathLike, n: int, what: str = "file") -> None:
+        if 0 < self.max_bytes < n:
+            raise LimitError(path, f"{what} is {n:,} bytes, over the limit of {self.max_bytes:,} bytes "
+                                   f"(raise it with the environment variable {self.ENV['max_bytes']})")
+
+    def check_chars(self, path: str | os.PathLike, n: int) -> None:
+        if 0 < self.max_chars < n:
+            raise LimitError(path, f"text is {n:,} characters, over the limit of {self.max_chars:,} characters "
+                                   f"per document (raise it with the environment variable {self.ENV['max_chars']})")
+
+
+def file_kind(mode: int) -> str:
+    """What a non-regular file is, in words."""
+    for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+                       (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def open_regular(path: str | os.PathLike):
+    """Open ``path`` for binary reading only if it is a regular file. FIFOs, sockets and
+    devices are refused without blocking (opened non-blocking, checked with ``fstat``, never
+    read); raises ReadError with a one-line problem."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise ReadError(path, "no such file") from None
+    except OSError as e:
+        raise ReadError(path, f"cannot read ({e.strerror})") from None
+    if stat.S_ISDIR(mode):
+        raise ReadError(path, "is a directory, not a file")
+    if not stat.S_ISREG(mode):
+        raise ReadError(path, f"is {file_kind(mode)}, not a regular file; not read")
+    try:  # non-blocking, in case it was replaced by a FIFO since: fstat below tells
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except FileNotFoundError:
+        raise ReadError(path, "no such file") from None
+    except IsADirectoryError:
+        raise ReadError(path, "is a directory, not a file") from None
+    except OSError as e:
+        raise ReadError(path, f"cannot read ({e.strerror})") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise ReadError(path, f"is {file_kind(mode)}, not a regular file; not read")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_regular_bytes(path: str | os.PathLike, limits: Limits | None = None) -> bytes:
+    """The bytes of a regular file, refusing non-regular files and files over ``max_bytes``."""
+    limits = limits or Limits.from_env()
+    with open_regular(path) as f:
+        limits.check_bytes(path, os.fstat(f.fileno()).st_size)
+        try:
+            data = f.read(limits.max_bytes + 1) if limits.max_bytes > 0 else f.read()
+        except OSError as e:
+            raise ReadError(path, f"cannot read ({e.strerror})") from None
+    limits.check_bytes(path, len(data))
+    return data
+
 
 @dataclass
 class RawText:
     text: str
     format: str  # txt | html | docx | pdf
     encoding: str | None = None
+    replaced: int = 0  # invalid bytes replaced by U+FFFD while decoding (a warning, not an error)
 
 
 _BOMS = [
@@ -50,10 +158,35 @@ def decode_bytes(data: bytes, path: str = "<bytes>") -> tuple[str, str]:
 
     Returns (text, encoding). Raises ReadError for bytes that are not text.
     """
+    text, enc, _ = decode_text(data, path)
+    return text, enc
+
+
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+
+
+def _utf8_with_few_errors(data: bytes, max_share: float = 0.01) -> tuple[str, int] | None:
+    """UTF-8 text with a few invalid bytes (a damaged file, a last character cut off): the text
+    with each bad byte replaced by U+FFFD and their count, when the valid multi-byte characters
+    outnumber the bad bytes 20 to 1 and the bad bytes are at most 16 or ``max_share`` of the file
+    (text in another encoding gives far more errors); else None."""
+    text = data.decode("utf-8", errors="surrogateescape")  # one lone surrogate per bad byte
+    bad = len(_ESCAPED_BYTE.findall(text))
+    if not bad or bad > max(16, int(len(data) * max_share)):
+        return None
+    multibyte = sum(1 for ch in text if ord(ch) > 0x7F) - bad
+    if multibyte < 20 * bad:
+        return None
+    return _ESCAPED_BYTE.sub("\ufffd", text), bad
+
+
+def decode_text(data: bytes, path: str = "<bytes>") -> tuple[str, str, int]:
+    """``decode_bytes`` that also reads UTF-8 with a few invalid bytes (replaced by U+FFFD):
+    returns (text, encoding, number of bytes replaced)."""
     for bom, enc in _BOMS:
         if data.startswith(bom):
             try:
-                return data.decode(enc), enc
+                return data.decode(enc), enc, 0
             except UnicodeDecodeError as e:
                 raise ReadError(path, f"starts with a {enc} byte-order mark but does not decode ({e.reason})")
     # UTF-16 without BOM: NUL bytes (ASCII characters) and a decoding that reads as text
@@ -68,17 +201,20 @@ def decode_bytes(data: bytes, path: str = "<bytes>") -> tuple[str, str]:
             if ratio > 0.9 and (best is None or ratio > best[0]):
                 best = (ratio, cand, enc)
         if best:
-            return best[1], best[2]
+            return best[1], best[2], 0
         raise ReadError(path, "binary file (contains NUL bytes), not a text report")
     try:
-        return data.decode("utf-8"), "utf-8"
+        return data.decode("utf-8"), "utf-8", 0
     except UnicodeDecodeError:
         pass
+    damaged = _utf8_with_few_errors(data)
+    if damaged is not None:
+        return damaged[0], "utf-8", damaged[1]
     # Chinese government sites mostly publish GBK/GB2312; GB18030 is their superset.
     try:
         text = data.decode("gb18030")
         if _looks_like_text(text):
-            return text, "gb18030"
+            return text, "gb18030", 0
     except UnicodeDecodeError:
         pass
     from charset_normalizer import from_bytes
@@ -86,7 +222,7 @@ def decode_bytes(data: bytes, path: str = "<bytes>") -> tuple[str, str]:
     best = from_bytes(data).best()
     if best is None or not _looks_like_text(str(best)):
         raise ReadError(path, "cannot detect a text encoding (binary or corrupt file)")
-    return str(best), best.encoding
+    return str(best), best.encoding, 0
 
 
 def _plausible_ratio(text: str) -> float:
@@ -120,42 +256,52 @@ def sniff_format(data: bytes) -> str:
     return "text"
 
 
-def read_document_text(path: str | os.PathLike) -> RawText:
-    """Read a report file into raw text with paragraph breaks as newlines."""
+def read_document_text(path: str | os.PathLike, limits: Limits | None = None) -> RawText:
+    """Read a report file into raw text with paragraph breaks as newlines. Only regular files
+    are opened; ``limits`` (default: ``Limits.from_env()``) bound the bytes and characters."""
     p = Path(path)
-    if not p.exists():
-        raise ReadError(p, "no such file")
-    if p.is_dir():
-        raise ReadError(p, "is a directory, not a file")
-    try:
-        data = p.read_bytes()
-    except OSError as e:
-        raise ReadError(p, f"cannot read ({e.strerror})")
-    return raw_text_from_bytes(data, p)
+    limits = limits or Limits.from_env()
+    data = read_regular_bytes(p, limits)
+    return raw_text_from_bytes(data, p, limits)
 
 
-def raw_text_from_bytes(data: bytes, path: str | os.PathLike = "<bytes>") -> RawText:
+def has_letters(text: str) -> bool:
+    """Whether a text holds any letter or digit (Chinese characters included): punctuation,
+    symbols and whitespace alone are no text."""
+    return any(ch.isalnum() for ch in text)
+
+
+def raw_text_from_bytes(data: bytes, path: str | os.PathLike = "<bytes>", limits: Limits | None = None) -> RawText:
     """The report in a file's bytes (read from disk or from object storage); ``path`` only
-    names it in errors. Raises ReadError as ``read_document_text`` does."""
+    names it in errors. Raises ReadError as ``read_document_text`` does (``LimitError`` for an
+    input over ``limits``)."""
     p = path
+    limits = limits or Limits.from_env()
+    limits.check_bytes(p, len(data))
     if not data.strip():
         raise ReadError(p, "empty file")
     fmt = sniff_format(data)
-    if fmt == "pdf":
-        text = pdf_to_text(data, str(p))
-        result = RawText(text, "pdf")
-    elif fmt == "docx":
-        result = RawText(docx_to_text(data, str(p)), "docx")
-    elif fmt == "zip":
-        raise ReadError(p, "zip archive that is not a .docx document")
-    else:
-        text, enc = decode_bytes(data, str(p))
-        if _HTML_SNIFF.search(text[:5000]):
-            result = RawText(html_to_text(text), "html", enc)
+    try:
+        if fmt == "pdf":
+            text = pdf_to_text(data, str(p))
+            result = RawText(text, "pdf")
+        elif fmt == "docx":
+            result = RawText(docx_to_text(data, str(p), limits), "docx")
+        elif fmt == "zip":
+            raise ReadError(p, "zip archive that is not a .docx document")
         else:
-            result = RawText(text, "txt", enc)
+            text, enc, replaced = decode_text(data, str(p))
+            if _HTML_SNIFF.search(text[:5000]):
+                result = RawText(html_to_text(text), "html", enc, replaced)
+            else:
+                result = RawText(text, "txt", enc, replaced)
+    except RecursionError:
+        raise ReadError(p, f"{fmt} file nested too deeply to read") from None
     if not result.text.strip():
         raise ReadError(p, f"no text found in this {result.format} file")
+    if not has_letters(result.text):
+        raise ReadError(p, f"no text in this {result.format} file (no letters or digits, only punctuation or symbols)")
+    limits.check_chars(p, len(result.text))
     return result
 
 
@@ -180,31 +326,37 @@ def html_to_text(html: str) -> str:
         t.decompose()
     for c in soup.find_all(string=lambda s: isinstance(s, Comment)):
         c.extract()
+    # navigation, share widgets …: drop every element whose id or class says so (the outermost
+    # of nested ones; its descendants go with it). Decided before removing anything, because
+    # bs4's ``decomposed`` test searches the subtree and is quadratic on deeply nested pages.
+    matched = []
     for t in soup.find_all(True):
-        if getattr(t, "decomposed", False):
-            continue
         attrs = getattr(t, "attrs", None)
         if not attrs:
             continue
         ident = " ".join([attrs.get("id") or ""] + list(attrs.get("class") or []))
         if ident and _DROP_ATTR.search(ident):
-            t.decompose()
+            matched.append(t)
+    matched_ids = {id(t) for t in matched}
+    for t in [t for t in matched if not any(id(a) in matched_ids for a in t.parents)]:
+        t.decompose()
     root = soup.body or soup
     parts: list[str] = []
-
-    def walk(node: Any) -> None:
-        for child in node.children:
-            if isinstance(child, NavigableString):
-                parts.append(str(child).replace("\n", " ").replace("\r", " "))
-            elif isinstance(child, Tag):
-                block = child.name in _BLOCK_TAGS
-                if block:
-                    parts.append("\n")
-                walk(child)
-                if block:
-                    parts.append("\n")
-
-    walk(root)
+    # depth-first over the tree with an explicit stack (deeply nested pages must not hit the
+    # recursion limit); a block element's newline is pushed to be emitted after its children
+    stack: list[Any] = list(reversed(list(root.children)))
+    while stack:
+        child = stack.pop()
+        if isinstance(child, str) and not isinstance(child, NavigableString):  # a closing newline
+            parts.append(child)
+        elif isinstance(child, NavigableString):
+            parts.append(str(child).replace("\n", " ").replace("\r", " "))
+        elif isinstance(child, Tag):
+            block = child.name in _BLOCK_TAGS
+            if block:
+                parts.append("\n")
+                stack.append("\n")
+            stack.extend(reversed(list(child.children)))
     lines = [re.sub(r"[ \t]+", " ", ln).strip() for ln in "".join(parts).split("\n")]
     return "\n".join(ln for ln in lines if ln)
 
@@ -212,9 +364,16 @@ def html_to_text(html: str) -> str:
 # --------------------------------------------------------------------------- DOCX, PDF
 
 
-def docx_to_text(data: bytes, path: str = "<docx>") -> str:
+def docx_to_text(data: bytes, path: str = "<docx>", limits: Limits | None = None) -> str:
     import docx
 
+    limits = limits or Limits.from_env()
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            unzipped = sum(i.file_size for i in z.infolist())  # a member never inflates past its declared size
+    except (zipfile.BadZipFile, ValueError, OSError) as e:
+        raise ReadError(path, f"corrupt .docx ({type(e).__name__})") from None
+    limits.check_bytes(path, unzipped, "unzipped .docx content")
     try:
         d = docx.Document(io.BytesIO(data))
     except Exception as e:  # python-docx raises several kinds for corrupt packages
@@ -276,16 +435,23 @@ def pdf_to_text(data: bytes, path: str = "<pdf>") -> str:
 # --------------------------------------------------------------------------- writing
 
 
-def iter_jsonl(path: str | os.PathLike) -> Iterator[dict[str, Any]]:
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            line = line.strip()
+def iter_jsonl(path: str | os.PathLike) -> Iterator[Any]:
+    """The JSON value of every non-blank line of a UTF-8 JSONL file (a regular file only);
+    a line that is not UTF-8 or not JSON raises ReadError naming the line."""
+    with open_regular(path) as f:
+        for lineno, raw in enumerate(f, 1):
+            try:
+                line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8").strip()
+            except UnicodeDecodeError as e:
+                raise ReadError(path, f"line {lineno} is not UTF-8 text (byte {e.start + 1} of the line)") from None
             if not line:
                 continue
             try:
                 yield json.loads(line)
-            except json.JSONDecodeError as e:
-                raise ReadError(path, f"line {lineno} is not valid JSON ({e.msg})")
+            except ValueError as e:  # JSONDecodeError; also numbers too long to convert
+                raise ReadError(path, f"line {lineno} is not valid JSON ({getattr(e, 'msg', e)})") from None
+            except RecursionError:
+                raise ReadError(path, f"line {lineno} is JSON nested too deeply") from None
 
 
 class AtomicWriter:
@@ -325,6 +491,31 @@ def write_jsonl(records: Iterable[dict[str, Any]], path: str | os.PathLike) -> i
     return n
 
 
+# Spreadsheet formula injection (OWASP "CSV Injection"): a cell that starts with one of these
+# is run as a formula by Excel, LibreOffice and Google Sheets. Such text cells are written with a
+# single quote in front ('=SUM(…)), which spreadsheets show as text; numbers are left alone.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: Any) -> Any:
+    """A CSV cell value that a spreadsheet will not run as a formula (text starting with
+    ``= + - @``, tab or carriage return gets a leading single quote); other values unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def csv_unsafe(value: str) -> str:
+    """The text ``csv_safe`` was given (the leading quote removed again)."""
+    if value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
+        return value[1:]
+    return value
+
+
+def csv_safe_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: csv_safe(v) for k, v in row.items()}
+
+
 SENTENCE_CSV_FIELDS = ["doc_id", "source_path", "sentence", "start", "end", "paragraph", "label",
                        "label_source", "reason", "is_heading", "text", "entities"]
 
@@ -350,7 +541,7 @@ def write_sentence_csv(records: Iterable[dict[str, Any]], path: str | os.PathLik
         w.writeheader()
         for r in records:
             for row in sentence_rows(r):
-                w.writerow(row)
+                w.writerow(csv_safe_row(row))
                 n += 1
     return n
 
@@ -368,7 +559,7 @@ def write_table(rows: Iterable[dict[str, Any]], fields: Sequence[str], path: str
         with AtomicWriter(path, newline="") as f:
             w = csv.DictWriter(f, fieldnames=list(fields), extrasaction="ignore")
             w.writeheader()
-            w.writerows(rows)
+            w.writerows(csv_safe_row(r) for r in rows)
     elif suffix == ".parquet":
         import pyarrow as pa
         import pyarrow.parquet as pq

@@ -9,6 +9,7 @@ labelling interface.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from .schema import ENTITY_TYPES, LABELS
@@ -58,26 +59,67 @@ def to_label_studio(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return tasks
 
 
-def from_label_studio(tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Gold records from Label Studio tasks (the latest annotation of each task)."""
+def from_label_studio(tasks: list[dict[str, Any]], path: str = "<Label Studio export>") -> list[dict[str, Any]]:
+    """Gold records from Label Studio tasks (the latest annotation of each task). A task or
+    result entry of the wrong shape raises ``GoldError`` listing every problem, one line each
+    with the task number; the records are not checked against the gold format here
+    (``import_label_studio`` does that)."""
     from .evaluate import paragraph_label
+    from .gold import GoldError
 
-    records = []
-    for t in tasks:
-        d = t["data"]
+    if not isinstance(tasks, list):
+        raise GoldError(path, [f"not a Label Studio export (a JSON list of tasks expected, got {type(tasks).__name__})"])
+    records, problems = [], []
+    for n, t in enumerate(tasks, 1):
+        at = f"task {n}"
+        d = t.get("data") if isinstance(t, dict) else None
+        if not isinstance(d, dict):
+            problems.append(f"{at} has no 'data' object")
+            continue
+        missing = [k for k in ("id", "doc_id", "text") if k not in d]
+        if missing:
+            problems.append(f"{at}: data has no {', '.join(map(repr, missing))}")
+            continue
+        if not isinstance(d["text"], str):
+            problems.append(f"{at}: data text is {type(d['text']).__name__}, not a string")
+            continue
         anns = t.get("annotations") or t.get("completions") or []
-        results = anns[-1]["result"] if anns else []
+        if not isinstance(anns, list) or not all(isinstance(a, dict) for a in anns):
+            problems.append(f"{at}: annotations is not a list of objects")
+            continue
+        results = anns[-1].get("result", []) if anns else []
+        if not isinstance(results, list):
+            problems.append(f"{at}: the annotation's result is not a list")
+            continue
         sentences, entities, targets, plabel = [], [], {}, None
-        for res in results:
+        for k, res in enumerate(results, 1):
+            where = f"{at}: result {k}"
+            if not isinstance(res, dict):
+                problems.append(f"{where} is {type(res).__name__}, not an object")
+                continue
             v = res.get("value", {})
-            if res.get("from_name") == "sentence":
-                sentences.append({"start": v["start"], "end": v["end"], "label": v["labels"][0]})
-            elif res.get("from_name") == "entity":
-                entities.append((res["id"], {"start": v["start"], "end": v["end"], "type": v["labels"][0],
-                                             "text": d["text"][v["start"]:v["end"]]}))
-            elif res.get("from_name") == "target":
-                targets[res["id"]] = "target" in v.get("choices", [])
-            elif res.get("from_name") == "paragraph" and v.get("choices"):
+            if not isinstance(v, dict):
+                problems.append(f"{where}: value is {type(v).__name__}, not an object")
+                continue
+            kind = res.get("from_name")
+            if kind in ("sentence", "entity"):
+                labels = v.get("labels")
+                start, end = v.get("start"), v.get("end")
+                if not isinstance(labels, list) or len(labels) != 1 or not isinstance(labels[0], str):
+                    problems.append(f"{where}: labels {labels!r} is not one label")
+                    continue
+                if not all(isinstance(x, int) and not isinstance(x, bool) for x in (start, end)):
+                    problems.append(f"{where}: start {start!r} and end {end!r} are not integer offsets")
+                    continue
+                if kind == "sentence":
+                    sentences.append({"start": start, "end": end, "label": labels[0]})
+                else:
+                    entities.append((res.get("id"), {"start": start, "end": end, "type": labels[0],
+                                                     "text": d["text"][start:end]}))
+            elif kind == "target":
+                choices = v.get("choices", [])
+                targets[res.get("id")] = isinstance(choices, list) and "target" in choices
+            elif kind == "paragraph" and isinstance(v.get("choices"), list) and v["choices"]:
                 plabel = v["choices"][0]
         sentences.sort(key=lambda s: s["start"])
         ents = []
@@ -88,4 +130,27 @@ def from_label_studio(tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
         records.append({"id": d["id"], "doc_id": d["doc_id"], "source": d.get("source", ""), "text": d["text"],
                         "label": plabel or paragraph_label(d["text"], sentences), "sentences": sentences,
                         "entities": ents})
+    if problems:
+        raise GoldError(path, problems)
     return records
+
+
+def import_label_studio(path: str | os.PathLike) -> list[dict[str, Any]]:
+    """The gold records of a Label Studio export file, checked by the gold validator
+    (``nlp.gold``) before anything is written: ``GoldError`` lists every problem (task or
+    record number, one line each); ``ReadError`` for a file that is not UTF-8 JSON."""
+    import json
+
+    from .gold import validate_records
+    from .io import ReadError, read_regular_bytes
+
+    data = read_regular_bytes(path)
+    try:
+        tasks = json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError as e:
+        raise ReadError(path, f"not UTF-8 text (byte {e.start + 1})") from None
+    except ValueError as e:
+        raise ReadError(path, f"not a Label Studio export (not valid JSON: {getattr(e, 'msg', e)})") from None
+    except RecursionError:
+        raise ReadError(path, "not a Label Studio export (JSON nested too deeply)") from None
+    return validate_records(from_label_studio(tasks, str(path)), str(path))

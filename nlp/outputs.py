@@ -28,11 +28,208 @@ import shutil
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from .io import ReadError, SENTENCE_CSV_FIELDS, iter_jsonl, sentence_rows
+from .io import ReadError, SENTENCE_CSV_FIELDS, csv_safe_row, csv_unsafe, iter_jsonl, sentence_rows
 from .schema import LABELS
 
 OUTPUT_SUFFIXES = (".jsonl", ".csv", ".parquet")
 Key = tuple[str, str]
+
+
+class OutputError(Exception):
+    """The output of a run cannot be written, or must not be: a one-line message naming the
+    path (``str(err)``). Raised before any work is done whenever it can be known then."""
+
+    def __init__(self, path: str | os.PathLike, problem: str):
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")
+
+
+class OutputLockedError(OutputError):
+    """Another run holds the output's lock; ``pid`` is its process id (None if unknown)."""
+
+    def __init__(self, path: str | os.PathLike, pid: int | None):
+        self.pid = pid
+        who = f"process {pid}" if pid else "another process"
+        super().__init__(path, f"being written by another run ({who} holds {Path(path).name}.lock); "
+                               "wait for it to finish or choose another output")
+
+
+class ResumeMismatchError(OutputError):
+    """Resuming an output made by another labeller, model, entity mode or package version."""
+
+
+# --------------------------------------------------------------------------- before a run
+
+
+def check_output_path(out: str | os.PathLike) -> None:
+    """Refuse an output path that cannot be written, before any work: a directory, a path
+    under a regular file, or a folder without write permission (``OutputError``)."""
+    out = Path(out)
+    if out.is_dir():
+        raise OutputError(out, "is a directory; give a file name")
+    if out.exists() and not out.is_file():
+        raise OutputError(out, "exists and is not a regular file")
+    parent = out.parent
+    while not parent.exists():
+        if parent.is_symlink():
+            raise OutputError(out, f"{parent} is a dangling symbolic link")
+        parent = parent.parent
+    if not parent.is_dir():
+        raise OutputError(out, f"{parent} is a file, not a directory")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputError(out, f"cannot write in {parent} (permission denied)")
+    if out.exists() and not os.access(out, os.W_OK) and not os.access(out.parent, os.W_OK):
+        raise OutputError(out, "cannot be replaced (permission denied)")
+
+
+def _identities(p: str | os.PathLike) -> set:
+    ids: set = {os.path.realpath(p)}
+    try:
+        st = os.stat(p)
+        ids.add((st.st_dev, st.st_ino))
+    except OSError:
+        pass
+    return ids
+
+
+def refuse_output_among_inputs(out: str | os.PathLike, inputs: Iterable[str | os.PathLike],
+                               also: Iterable[str | os.PathLike] = ()) -> None:
+    """``OutputError`` if the output, or a file the run writes beside it (its part file and
+    ``also``), is one of the inputs (annotating a table into itself would destroy it). Paths are
+    compared resolved, and by inode where the file exists (hard links)."""
+    out = Path(out)
+    written: set = set()
+    for p in (out, out.with_name(out.name + ".part"), *also):
+        written |= _identities(p)
+    for p in inputs:
+        if _identities(p) & written:
+            raise OutputError(out, f"is also an input ({p}); the output must be another file")
+
+
+class OutputLock:
+    """An exclusive lock on ``OUT.lock`` (``fcntl.flock``) held for a whole run, so that two
+    runs never write the same output. The holder's process id is written into the file; a
+    second run gets ``OutputLockedError`` naming it at once. The lock file is removed on release."""
+
+    def __init__(self, out: str | os.PathLike):
+        self.out = Path(out)
+        self.path = self.out.with_name(self.out.name + ".lock")
+        self.fd: int | None = None
+
+    def acquire(self) -> "OutputLock":
+        try:
+            import fcntl
+        except ImportError:  # not POSIX: no lock
+            return self
+        for _ in range(10):
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError as e:
+                raise OutputError(self.out, f"cannot create the lock file {self.path.name} ({e.strerror})") from None
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                pid = self._read_pid(fd)
+                os.close(fd)
+                raise OutputLockedError(self.out, pid) from None
+            try:  # the file may have been removed by its last holder between open and flock
+                same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
+            except FileNotFoundError:
+                same = False
+            if not same:
+                os.close(fd)
+                continue
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
+            self.fd = fd
+            return self
+        raise OutputError(self.out, f"cannot take the lock {self.path.name} (it keeps being replaced)")
+
+    @staticmethod
+    def _read_pid(fd: int) -> int | None:
+        try:
+            raw = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+            return int(raw) if raw.isdigit() else None
+        except OSError:
+            return None
+
+    def release(self) -> None:
+        if self.fd is None:
+            return
+        try:
+            self.path.unlink(missing_ok=True)  # while still held: a waiting run re-checks the inode
+        except OSError:
+            pass
+        os.close(self.fd)
+        self.fd = None
+
+    def __enter__(self) -> "OutputLock":
+        return self.acquire()
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+def manifest_path_for(out: str | os.PathLike) -> Path:
+    out = Path(out)
+    return out.with_name(out.name + ".manifest.json")
+
+
+# what must agree for a resumed run to add to an output (other keys are information)
+MANIFEST_KEYS = ("labeller", "weights", "backend", "entities", "ner", "ner_weights", "version")
+
+
+def output_exists(out: str | os.PathLike) -> bool:
+    """Whether anything of an earlier run is there to resume: the output or its part files."""
+    out = Path(out)
+    return any(p.exists() for p in (out, out.with_name(out.name + ".part"), out.with_name(out.name + ".parts")))
+
+
+def check_resume_manifest(out: str | os.PathLike, manifest: dict[str, Any]) -> None:
+    """``ResumeMismatchError`` unless the output beside which it stands was made with the same
+    labeller, weights, entity mode and package version as ``manifest`` describes."""
+    if not output_exists(out):
+        return
+    mpath = manifest_path_for(out)
+    try:
+        old = json.loads(mpath.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ResumeMismatchError(out, f"has no manifest ({mpath.name}), so what made it cannot be checked; "
+                                       "resume it only knowingly, or write a new output") from None
+    except (OSError, ValueError) as e:
+        raise ResumeMismatchError(out, f"its manifest {mpath.name} cannot be read ({e}); "
+                                       "resume it only knowingly, or write a new output") from None
+    if not isinstance(old, dict):
+        old = {}
+    diff = [k for k in MANIFEST_KEYS if old.get(k) != manifest.get(k)]
+    if diff:
+        what = "; ".join(f"{k}: {_brief(old.get(k))} there, {_brief(manifest.get(k))} now" for k in diff)
+        raise ResumeMismatchError(out, f"was made by another setup ({what}); resuming would mix the two")
+
+
+def _brief(v: Any) -> str:
+    s = "none" if v is None else str(v)
+    return s if len(s) <= 24 else s[:12] + "…"
+
+
+def write_manifest(out: str | os.PathLike, manifest: dict[str, Any]) -> Path:
+    mpath = manifest_path_for(out)
+    tmp = mpath.with_name(mpath.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(manifest, f, ensure_ascii=False, indent=1)
+        f.write("\n")
+        _fsync(f)
+    os.replace(tmp, mpath)
+    return mpath
+
+
+def remove_stale_output(out: str | os.PathLike) -> None:
+    """Remove an earlier output and its manifest (a run that annotated nothing must not leave
+    another run's output looking like its result)."""
+    out = Path(out)
+    for p in (out, manifest_path_for(out)):
+        p.unlink(missing_ok=True)
 
 
 def record_key(rec: dict[str, Any]) -> Key:
@@ -164,7 +361,7 @@ class CsvWriter(RecordWriter):
         keys: list[Key] = []
         with open(self.part, encoding="utf-8", newline="") as f:
             for row in csv.DictReader(f):
-                k = (row["doc_id"], row["source_path"])
+                k = (csv_unsafe(row["doc_id"]), csv_unsafe(row["source_path"]))
                 if not keys or keys[-1] != k:
                     keys.append(k)
         with open(self.journal, "w", encoding="utf-8") as j:
@@ -203,7 +400,7 @@ class CsvWriter(RecordWriter):
         buf = io.StringIO(newline="")
         w = csv.DictWriter(buf, fieldnames=SENTENCE_CSV_FIELDS)
         for r in records:
-            w.writerows(sentence_rows(r))
+            w.writerows(csv_safe_row(row) for row in sentence_rows(r))
         self.f.write(buf.getvalue().encode("utf-8"))
         _fsync(self.f)
         keys = [record_key(r) for r in records]
