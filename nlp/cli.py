@@ -172,99 +172,6 @@ def annotate(
         raise typer.Exit(1)
 
 
-export_app = typer.Typer(no_args_is_help=True, help="Export models for deployment.")
-app.add_typer(export_app, name="export")
-
-
-@export_app.command("onnx")
-def export_onnx_cmd(
-    model: Path = typer.Option(..., "--model", help="fine-tuned sentence classifier directory"),
-    output: Path = typer.Option(..., "--output", help="ONNX model directory to write"),
-    int8: bool = typer.Option(False, "--int8", help="dynamic int8 quantisation of the weights (onnxruntime)"),
-    opset: int = typer.Option(17, "--opset"),
-) -> None:
-    """Export a sentence classifier to ONNX (tokenizer, labels and decoding kept): nlp annotate --backend onnx --model OUTPUT."""
-    try:
-        from .onnx_backend import export_onnx
-    except ImportError as e:
-        _fail(f"ONNX export needs onnx and onnxruntime ({e})")
-    try:
-        r = export_onnx(model, output, int8=int8, opset=opset)
-    except OSError as e:
-        _fail(str(e))
-    err.print(f"exported {'int8 ' if r.int8 else ''}ONNX (opset {r.opset}, {r.size_bytes / 1e6:.1f} MB; "
-              f"max |Δp| vs PyTorch on sample sentences {r.max_abs_diff:.2g}) → {r.output}", highlight=False)
-
-
-def _annotated_records(paths: List[Path]) -> list[tuple[Path, list[dict]]]:
-    """The records of each annotated JSONL file; a file that is not one stops with ``error: PATH: problem``."""
-    from .indicators import load_annotated
-    from .io import ReadError
-
-    loaded = []
-    for p in paths:
-        try:
-            loaded.append((p, load_annotated(str(p))))
-        except ReadError as e:
-            _fail(str(e))
-    return loaded
-
-
-def _check_table_output(output: Path) -> None:
-    from .io import TABLE_SUFFIXES
-
-    if output.suffix.lower() not in TABLE_SUFFIXES:
-        _fail(f"{output}: output must end in {' or '.join(TABLE_SUFFIXES)}")
-
-
-@app.command()
-def indicators(
-    paths: List[Path] = typer.Argument(..., help="annotated JSONL files written by nlp annotate"),
-    output: Path = typer.Option(..., "-o", "--output", help="table.csv or table.parquet"),
-) -> None:
-    """One row per numeric indicator (METRIC) across annotated reports: indicator, value, unit, qualifier, target."""
-    from .indicators import INDICATOR_FIELDS, INDICATOR_TYPES, indicator_rows
-    from .io import write_table
-
-    _check_table_output(output)
-    rows: list[dict] = []
-    for p, records in _annotated_records(paths):
-        try:
-            rows.extend(indicator_rows(records))
-        except (KeyError, TypeError, ValueError) as e:
-            _fail(f"{p}: not an annotated document record ({type(e).__name__}: {e})")
-    write_table(rows, INDICATOR_FIELDS, output, INDICATOR_TYPES)
-    err.print(f"{len(rows)} indicator(s) from {len(paths)} file(s) → {output}", highlight=False)
-
-
-@app.command()
-def regulations(
-    paths: List[Path] = typer.Argument(..., help="annotated JSONL files written by nlp annotate"),
-    output: Path = typer.Option(..., "-o", "--output", help="laws.csv or laws.parquet"),
-) -> None:
-    """Regulations cited (LAW entities) across annotated reports: normalised name, kind, mentions, documents."""
-    from .indicators import REGULATION_FIELDS, REGULATION_TYPES, regulation_counts, regulation_rows
-    from .io import write_table
-
-    _check_table_output(output)
-    records = [r for _, recs in _annotated_records(paths) for r in recs]
-    try:
-        counts = regulation_counts(records)
-    except (KeyError, TypeError, AttributeError) as e:
-        _fail(f"{', '.join(map(str, paths))}: not annotated document records ({type(e).__name__}: {e})")
-    write_table(regulation_rows(counts), REGULATION_FIELDS, output, REGULATION_TYPES)
-    err.print(f"{len(counts)} regulation(s) from {len(records)} document(s) → {output}", highlight=False)
-
-
-def _encoder(encoder: Optional[str], labeller=None):
-    from .summarize import load_encoder
-
-    try:
-        return load_encoder(encoder, labeller=labeller)
-    except (OSError, ValueError) as e:
-        _fail(f"{encoder}: cannot load an encoder ({str(e).splitlines()[0]})")
-
-
 @app.command()
 def summarize(
     path: Path = typer.Argument(..., help="one report file (.txt .html .docx .pdf)"),
@@ -281,6 +188,7 @@ def summarize(
 ) -> None:
     """Summarise one report: k representative sentences per mandated part, key figures, regulations cited, scorecard."""
     from . import summarize as sm
+    from .cli_tables import encoder_or_fail
     from .io import AtomicWriter, ReadError
     from .pipeline import annotate_file
 
@@ -293,7 +201,7 @@ def summarize(
         doc = annotate_file(path, lab)
     except ReadError as e:
         _fail(str(e))
-    enc = _encoder(encoder, lab) if method == "centrality" else None
+    enc = encoder_or_fail(encoder, lab) if method == "centrality" else None
     s = sm.summarize(doc, method=method, k=k, budget=budget, encoder=enc, n_figures=figures,
                      min_confidence=min_confidence)
     with AtomicWriter(output) as f:
@@ -304,57 +212,6 @@ def summarize(
     n = sum(len(v) for v in s.categories.values())
     err.print(f"{n} sentence(s) in {sum(1 for v in s.categories.values() if v)} part(s), {len(s.key_figures)} key figure(s), "
               f"{len(s.regulations)} regulation(s) → {output}" + (f", {json_out}" if json_out else ""), highlight=False)
-
-
-@app.command("report")
-def report_cmd(
-    paths: List[Path] = typer.Argument(..., help="annotated JSONL (or Parquet) files written by nlp annotate"),
-    output: Path = typer.Option(..., "-o", "--output", help="report.html (one self-contained file)"),
-    meta: Optional[Path] = typer.Option(None, "--meta", help="table joined by id into the records' meta: year, issuer_level, … "
-                                        "(e.g. ../shared/data/reports.jsonl; JSONL, CSV or Parquet)"),
-    meta_id: str = typer.Option("id", "--meta-id", help="id column of the --meta table"),
-    encoder: Optional[str] = typer.Option(None, "--encoder", help="embedding model for themes (default: the shipped classifier's base encoder)"),
-    clusters: Optional[int] = typer.Option(None, "--clusters", help="themes per part (default: about sqrt(sentences/2), 2–10)"),
-    examples: int = typer.Option(3, "--examples", help="example sentences per theme"),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="also write the tables as JSON here"),
-    seed: int = typer.Option(0, "--seed"),
-) -> None:
-    """Corpus report: scorecards, part coverage, indicator density and label shares by issuer level and year, themes."""
-    from . import corpus_report as cr
-    from .io import AtomicWriter, ReadError
-
-    if output.suffix.lower() not in (".html", ".htm"):
-        _fail(f"{output}: output must end in .html")
-    if (clusters is not None and clusters < 1) or examples < 1:
-        _fail("--clusters and --examples must be ≥ 1")
-    records: list[dict] = []
-    for p in paths:
-        try:
-            records.extend(cr.load_records(p))
-        except ReadError as e:
-            _fail(str(e))
-    matched = 0
-    if meta is not None:
-        try:
-            matched = cr.apply_meta(records, cr.load_meta(meta, meta_id))
-        except ReadError as e:
-            _fail(str(e))
-        if not matched:
-            err.print(f"[yellow]warning:[/yellow] no record id matched an {meta_id!r} of {meta}", highlight=False)
-    enc = _encoder(encoder)
-    try:
-        rep = cr.build_report(records, enc, n_clusters=clusters, n_examples=examples, seed=seed)
-    except (KeyError, TypeError, ValueError) as e:
-        _fail(f"{', '.join(map(str, paths))}: not annotated document records ({type(e).__name__}: {e})")
-    html = cr.render_corpus_html(rep, [str(p) for p in paths], getattr(enc, "name", "?"),
-                                 str(meta) if meta else None, matched)
-    with AtomicWriter(output) as f:
-        f.write(html)
-    if json_out:
-        with AtomicWriter(json_out) as f:
-            json.dump(rep.to_dict(), f, ensure_ascii=False, indent=1)
-    n_themes = sum(len(v) for v in rep.themes.values())
-    err.print(f"{len(records)} report(s), {n_themes} theme(s) → {output}", highlight=False)
 
 
 def _print_metrics(m: dict) -> None:
@@ -446,10 +303,15 @@ def _compare(paths: List[Path], n: int, seed: int, md: Optional[Path]) -> None:
         err.print(f"comparison → {md}")
 
 
-from .cli_train import pretrain, train_app  # noqa: E402  (the training commands)
+from .cli_tables import indicators, regulations, report_cmd  # noqa: E402  (tables and the corpus report)
+from .cli_train import export_app, pretrain, train_app  # noqa: E402  (training and export)
 
 app.add_typer(train_app, name="train")
+app.add_typer(export_app, name="export")
 app.command("pretrain")(pretrain)
+app.command("indicators")(indicators)
+app.command("regulations")(regulations)
+app.command("report")(report_cmd)
 
 
 labels_app = typer.Typer(no_args_is_help=True, help="Hand labels: convert gold files to and from Label Studio.")

@@ -264,3 +264,21 @@ def test_cli_bad_input_one_line_error(tmp_path, annotated):
             assert not out.exists() and not (tmp_path / "o.csv.part").exists()
         r = run(cmd, str(annotated), "-o", str(tmp_path / "o.xlsx"))
         assert r.returncode == 1 and r.stderr.startswith("error: ")
+
+
+def test_table_commands_read_the_parquet_that_annotate_writes(tmp_path, toy_report):
+    import subprocess
+    import sys
+
+    src = tmp_path / "r.txt"
+    src.write_text(toy_report, encoding="utf-8")
+    nlp = [sys.executable, "-m", "nlp"]
+    for suffix in (".jsonl", ".parquet"):
+        out = tmp_path / f"a{suffix}"
+        subprocess.run(nlp + ["annotate", str(src), "-o", str(out), "--labeller", "headings"], check=True,
+                       capture_output=True)
+        for cmd in ("indicators", "regulations"):
+            table = tmp_path / f"{cmd}{suffix}.csv"
+            r = subprocess.run(nlp + [cmd, str(out), "-o", str(table)], capture_output=True, text=True)
+            assert r.returncode == 0, r.stderr
+            assert table.read_text(encoding="utf-8-sig").count("\n") >= 2  # header and at least one row

@@ -1,0 +1,130 @@
+"""The table and corpus commands (``nlp indicators``, ``nlp regulations``, ``nlp report``): read
+annotated JSONL or Parquet, one library call, write the table or page."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from .cli_options import err, fail
+
+def _annotated_records(paths: List[Path]) -> list[tuple[Path, list[dict]]]:
+    """The records of each annotated JSONL or Parquet file; a file that is not one stops with
+    ``error: PATH: problem``."""
+    from .corpus_report import load_records
+    from .io import ReadError
+
+    loaded = []
+    for p in paths:
+        try:
+            loaded.append((p, load_records(p)))
+        except ReadError as e:
+            fail(str(e))
+    return loaded
+
+
+def _check_table_output(output: Path) -> None:
+    from .io import TABLE_SUFFIXES
+
+    if output.suffix.lower() not in TABLE_SUFFIXES:
+        fail(f"{output}: output must end in {' or '.join(TABLE_SUFFIXES)}")
+
+
+def indicators(
+    paths: List[Path] = typer.Argument(..., help="annotated JSONL or Parquet files written by nlp annotate"),
+    output: Path = typer.Option(..., "-o", "--output", help="table.csv or table.parquet"),
+) -> None:
+    """One row per numeric indicator (METRIC) across annotated reports: indicator, value, unit, qualifier, target."""
+    from .indicators import INDICATOR_FIELDS, INDICATOR_TYPES, indicator_rows
+    from .io import write_table
+
+    _check_table_output(output)
+    rows: list[dict] = []
+    for p, records in _annotated_records(paths):
+        try:
+            rows.extend(indicator_rows(records))
+        except (KeyError, TypeError, ValueError) as e:
+            fail(f"{p}: not an annotated document record ({type(e).__name__}: {e})")
+    write_table(rows, INDICATOR_FIELDS, output, INDICATOR_TYPES)
+    err.print(f"{len(rows)} indicator(s) from {len(paths)} file(s) → {output}", highlight=False)
+
+
+def regulations(
+    paths: List[Path] = typer.Argument(..., help="annotated JSONL or Parquet files written by nlp annotate"),
+    output: Path = typer.Option(..., "-o", "--output", help="laws.csv or laws.parquet"),
+) -> None:
+    """Regulations cited (LAW entities) across annotated reports: normalised name, kind, mentions, documents."""
+    from .indicators import REGULATION_FIELDS, REGULATION_TYPES, regulation_counts, regulation_rows
+    from .io import write_table
+
+    _check_table_output(output)
+    records = [r for _, recs in _annotated_records(paths) for r in recs]
+    try:
+        counts = regulation_counts(records)
+    except (KeyError, TypeError, AttributeError) as e:
+        fail(f"{', '.join(map(str, paths))}: not annotated document records ({type(e).__name__}: {e})")
+    write_table(regulation_rows(counts), REGULATION_FIELDS, output, REGULATION_TYPES)
+    err.print(f"{len(counts)} regulation(s) from {len(records)} document(s) → {output}", highlight=False)
+
+
+def encoder_or_fail(encoder: Optional[str], labeller=None):
+    """The sentence encoder for summaries and themes; one line and exit when it cannot load."""
+    from .summarize import load_encoder
+
+    try:
+        return load_encoder(encoder, labeller=labeller)
+    except (OSError, ValueError) as e:
+        fail(f"{encoder}: cannot load an encoder ({str(e).splitlines()[0]})")
+
+
+def report_cmd(
+    paths: List[Path] = typer.Argument(..., help="annotated JSONL (or Parquet) files written by nlp annotate"),
+    output: Path = typer.Option(..., "-o", "--output", help="report.html (one self-contained file)"),
+    meta: Optional[Path] = typer.Option(None, "--meta", help="table joined by id into the records' meta: year, issuer_level, … "
+                                        "(e.g. ../shared/data/reports.jsonl; JSONL, CSV or Parquet)"),
+    meta_id: str = typer.Option("id", "--meta-id", help="id column of the --meta table"),
+    encoder: Optional[str] = typer.Option(None, "--encoder", help="embedding model for themes (default: the shipped classifier's base encoder)"),
+    clusters: Optional[int] = typer.Option(None, "--clusters", help="themes per part (default: about sqrt(sentences/2), 2–10)"),
+    examples: int = typer.Option(3, "--examples", help="example sentences per theme"),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="also write the tables as JSON here"),
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """Corpus report: scorecards, part coverage, indicator density and label shares by issuer level and year, themes."""
+    from . import corpus_report as cr
+    from .io import AtomicWriter, ReadError
+
+    if output.suffix.lower() not in (".html", ".htm"):
+        fail(f"{output}: output must end in .html")
+    if (clusters is not None and clusters < 1) or examples < 1:
+        fail("--clusters and --examples must be ≥ 1")
+    records: list[dict] = []
+    for p in paths:
+        try:
+            records.extend(cr.load_records(p))
+        except ReadError as e:
+            fail(str(e))
+    matched = 0
+    if meta is not None:
+        try:
+            matched = cr.apply_meta(records, cr.load_meta(meta, meta_id))
+        except ReadError as e:
+            fail(str(e))
+        if not matched:
+            err.print(f"[yellow]warning:[/yellow] no record id matched an {meta_id!r} of {meta}", highlight=False)
+    enc = encoder_or_fail(encoder)
+    try:
+        rep = cr.build_report(records, enc, n_clusters=clusters, n_examples=examples, seed=seed)
+    except (KeyError, TypeError, ValueError) as e:
+        fail(f"{', '.join(map(str, paths))}: not annotated document records ({type(e).__name__}: {e})")
+    html = cr.render_corpus_html(rep, [str(p) for p in paths], getattr(enc, "name", "?"),
+                                 str(meta) if meta else None, matched)
+    with AtomicWriter(output) as f:
+        f.write(html)
+    if json_out:
+        with AtomicWriter(json_out) as f:
+            json.dump(rep.to_dict(), f, ensure_ascii=False, indent=1)
+    n_themes = sum(len(v) for v in rep.themes.values())
+    err.print(f"{len(records)} report(s), {n_themes} theme(s) → {output}", highlight=False)
