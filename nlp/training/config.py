@@ -14,9 +14,12 @@ from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from ..config import PipelineConfigError
 
-class ConfigError(ValueError):
-    """A configuration value out of its range or choices; ``field`` names the offending field."""
+
+class ConfigError(PipelineConfigError):
+    """A training configuration value out of its range or choices (a kind of the pipeline's
+    ``PipelineConfigError``: one exception to catch for any config); ``field`` names it."""
 
     def __init__(self, field_name: str, problem: str, path: str | None = None, use: tuple[str, Any] | None = None):
         self.field = field_name
