@@ -134,6 +134,32 @@ def read_regular_bytes(path: str | os.PathLike, limits: Limits | None = None) ->
     return data
 
 
+_HUB_REACHABLE: dict[str, bool] = {}
+
+
+def hub_unreachable(timeout: float = 2.0) -> bool:
+    """Whether model files must come from local files only: ``HF_HUB_OFFLINE`` is set, or the
+    hub (``HF_ENDPOINT``, default huggingface.co) does not answer a TCP connection within
+    ``timeout`` seconds (checked once per process), so that a hub id fails in seconds instead
+    of retrying for most of a minute; a model in the local cache still loads."""
+    if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on"):
+        return True
+    from urllib.parse import urlparse
+
+    url = urlparse(os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
+    host, port = url.hostname or "huggingface.co", url.port or (80 if url.scheme == "http" else 443)
+    key = f"{host}:{port}"
+    if key not in _HUB_REACHABLE:
+        import socket
+
+        try:
+            socket.create_connection((host, port), timeout=timeout).close()
+            _HUB_REACHABLE[key] = True
+        except OSError:
+            _HUB_REACHABLE[key] = False
+    return not _HUB_REACHABLE[key]
+
+
 @dataclass
 class RawText:
     text: str

@@ -162,14 +162,21 @@ class BertSentenceLabeller(SentenceLabeller):
         import torch
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+        from .io import hub_unreachable
+
         src = str(model)
         local = Path(src).exists()
-        try:
-            self.tokenizer = AutoTokenizer.from_pretrained(src, local_files_only=local)
-            self.model = AutoModelForSequenceClassification.from_pretrained(src, local_files_only=local, dtype=torch.float32)
-        except OSError as e:
-            where = "local directory" if local else "hub id (no local directory of that name; is the hub reachable?)"
-            raise OSError(f"cannot load a sentence classifier from {src!r} as a {where}: {str(e).splitlines()[0]}") from None
+        files_only = local or hub_unreachable()
+        try:  # safetensors only (never a pickle); a truncated or garbage file is one line, like a missing one
+            self.tokenizer = AutoTokenizer.from_pretrained(src, local_files_only=files_only)
+            self.model = AutoModelForSequenceClassification.from_pretrained(src, local_files_only=files_only,
+                                                                            use_safetensors=True, dtype=torch.float32)
+        except Exception as e:  # OSError; safetensors' SafetensorError; ValueError
+            where = "local directory" if local else ("hub id (no local directory of that name; "
+                                                     + ("the hub is unreachable and it is not in the local cache)" if files_only else "is the hub reachable?)"))
+            why = str(e).splitlines()[0] if str(e) else ""
+            raise OSError(f"cannot load a sentence classifier from {src!r} as a {where}: "
+                          f"{why if isinstance(e, OSError) else f'{type(e).__name__}: {why}'}") from None
         id2label = {int(k): v for k, v in self.model.config.id2label.items()}
         if sorted(id2label.values()) != sorted(LABELS):
             raise OSError(f"{src}: model labels {sorted(id2label.values())} are not the report categories {list(LABELS)}; "

@@ -331,12 +331,19 @@ class BertEntityExtractor:
         local = Path(src).exists()
         if local and not (Path(src) / "config.json").exists():
             raise OSError(f"{src}: not a model directory (no config.json)")
-        try:
-            self.tokenizer = AutoTokenizer.from_pretrained(src, local_files_only=local)
-            self.model = AutoModelForTokenClassification.from_pretrained(src, local_files_only=local, dtype=torch.float32)
-        except OSError as e:
-            where = "local directory" if local else "hub id (no local directory of that name; is the hub reachable?)"
-            raise OSError(f"cannot load a token classifier from {src!r} as a {where}: {str(e).splitlines()[0]}") from None
+        from .io import hub_unreachable
+
+        files_only = local or hub_unreachable()
+        try:  # safetensors only (never a pickle); a truncated or garbage file is one line, like a missing one
+            self.tokenizer = AutoTokenizer.from_pretrained(src, local_files_only=files_only)
+            self.model = AutoModelForTokenClassification.from_pretrained(src, local_files_only=files_only,
+                                                                         use_safetensors=True, dtype=torch.float32)
+        except Exception as e:  # OSError; safetensors' SafetensorError; ValueError
+            where = "local directory" if local else ("hub id (no local directory of that name; "
+                                                     + ("the hub is unreachable and it is not in the local cache)" if files_only else "is the hub reachable?)"))
+            why = str(e).splitlines()[0] if str(e) else ""
+            raise OSError(f"cannot load a token classifier from {src!r} as a {where}: "
+                          f"{why if isinstance(e, OSError) else f'{type(e).__name__}: {why}'}") from None
         if not getattr(self.tokenizer, "is_fast", False):
             raise OSError(f"{src}: the entity extractor needs a fast tokenizer (tokenizer.json) for character offsets")
         id2label = {int(k): v for k, v in self.model.config.id2label.items()}

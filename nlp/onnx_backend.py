@@ -153,10 +153,11 @@ def export_onnx(model_dir: str | Path, output: str | Path, int8: bool = False, o
         raise OSError(f"{src}: not a model directory (no config.json)")
     try:
         tok = AutoTokenizer.from_pretrained(str(src), local_files_only=True)
-        model = AutoModelForSequenceClassification.from_pretrained(str(src), local_files_only=True,
+        model = AutoModelForSequenceClassification.from_pretrained(str(src), local_files_only=True, use_safetensors=True,
                                                                    attn_implementation="eager", dtype=torch.float32)
-    except (OSError, ValueError) as e:
-        raise OSError(f"cannot load a sentence classifier from {src}: {str(e).splitlines()[0]}") from None
+    except Exception as e:  # OSError, ValueError; safetensors' SafetensorError for a truncated or garbage file
+        why = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise OSError(f"cannot load a sentence classifier from {src}: {why}") from None
     labels = sorted(model.config.id2label.values())
     if labels != sorted(LABELS):
         raise OSError(f"{src}: model labels {labels} are not the report categories {list(LABELS)}; fine-tune it first")

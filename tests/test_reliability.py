@@ -447,6 +447,68 @@ def test_deeply_nested_html_is_read_without_recursion_error(tmp_path):
     assert r.returncode == 0, r.stderr
 
 
+# --------------------------------------------------------------------------- model loading
+
+
+@pytest.fixture(scope="module")
+def broken_models(tmp_path_factory):
+    """A tiny sentence classifier, and copies with a truncated and a garbage model.safetensors
+    and with a pytorch_model.bin only."""
+    import shutil
+
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
+
+    from nlp.schema import LABELS
+
+    root = tmp_path_factory.mktemp("models")
+    good = root / "good"
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + list("法治政府建设")
+    BertTokenizerFast(vocab={t: i for i, t in enumerate(vocab)}).save_pretrained(str(good))
+    cfg = BertConfig(vocab_size=len(vocab), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                     intermediate_size=20, max_position_embeddings=64, id2label=dict(enumerate(LABELS)),
+                     label2id={lab: i for i, lab in enumerate(LABELS)})
+    model = BertForSequenceClassification(cfg)
+    model.save_pretrained(str(good))
+    for name in ("truncated", "garbage", "pickle"):
+        shutil.copytree(good, root / name)
+    w = root / "truncated" / "model.safetensors"
+    w.write_bytes(w.read_bytes()[: w.stat().st_size // 2])
+    (root / "garbage" / "model.safetensors").write_bytes(bytes(range(256)) * 20)
+    (root / "pickle" / "model.safetensors").unlink()
+    torch.save(model.state_dict(), root / "pickle" / "pytorch_model.bin")
+    return root
+
+
+@pytest.mark.parametrize("name", ["truncated", "garbage", "pickle"])
+def test_broken_or_pickled_weights_are_one_oserror_naming_the_directory(broken_models, name):
+    from nlp.modeling import BertSentenceLabeller
+
+    BertSentenceLabeller(broken_models / "good")
+    with pytest.raises(OSError) as e:
+        BertSentenceLabeller(broken_models / name)
+    assert str(broken_models / name) in str(e.value) and "\n" not in str(e.value)
+
+
+def test_truncated_weights_in_nlp_annotate_are_one_line(broken_models, tmp_path):
+    d = corpus(tmp_path / "in", 1)
+    r = nlp("annotate", d, "-o", tmp_path / "o.jsonl", "--model", broken_models / "truncated")
+    assert r.returncode != 0 and "cannot load" in one_line(r.stderr, str(broken_models / "truncated"))
+    assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_hub_id_fails_fast_when_the_hub_is_unreachable():
+    from nlp.io import hub_unreachable
+    from nlp.modeling import BertSentenceLabeller
+
+    if not hub_unreachable():
+        pytest.skip("the hub is reachable from here")
+    t0 = time.time()
+    with pytest.raises(OSError, match="unreachable"):
+        BertSentenceLabeller("no-such-owner/no-such-model")
+    assert time.time() - t0 < 15
+
+
 # --------------------------------------------------------------------------- gold and Label Studio
 
 
