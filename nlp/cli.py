@@ -10,7 +10,7 @@ from typing import List, Optional
 import typer
 from rich.table import Table
 
-from .cli_options import err, fail, first_line, out, progress, shared_default
+from .cli_options import err, fail, first_line, one_line, out, progress, shared_default
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="govreport-nlp: read, structure, classify and extract from Chinese rule-of-law government annual reports.")
@@ -31,7 +31,7 @@ def _labeller(model: Optional[str], labeller: Optional[str]):
         try:
             return get_labeller(labeller)
         except (ValueError, OSError) as e:
-            _fail(str(e))
+            _fail(one_line(e))
     return default_labeller()
 
 
@@ -41,7 +41,7 @@ def _check_entities(ner: Optional[str], entities: Optional[str]) -> None:
     try:
         check_entities(ner, entities)
     except (ValueError, OSError) as e:
-        _fail(str(e))
+        _fail(one_line(e))
 
 
 def _entity_extractor(ner: Optional[str], entities: Optional[str]):
@@ -127,7 +127,7 @@ def annotate(
                         ner=ner, entities=entities)
 
     def fail_model(e: Exception) -> None:
-        msg = str(e)
+        msg = one_line(e)
         _fail(f"{model}: {msg}" if model and not msg.startswith(str(model)) and str(ner or "") not in msg else msg)
 
     try:

@@ -129,3 +129,15 @@ def param(name: str, ann: Any, default: Any, flag: str, help: str) -> inspect.Pa
     """A further option for ``config_command``'s ``extra``."""
     return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=typer.Option(default, flag, help=help),
                              annotation=ann)
+
+
+def flag_of(name: str) -> str:
+    """A config field as the command line spells it."""
+    return {"dev_gold": "--dev", "hand_labels": "--hand", "name": "--labeller"}.get(name, "--" + name.replace("_", "-"))
+
+
+def one_line(e: BaseException) -> str:
+    """An error as one line; a config error names command-line flags instead of fields."""
+    from .config import ConfigError
+
+    return e.message(flag_of) if isinstance(e, ConfigError) else first_line(e)

@@ -24,8 +24,31 @@ COMPONENT_NAMES: tuple[str, ...] = ("structure", "labels", "entities", "indicato
 GPU_BATCH_SIZE = 512  # sentences per forward pass on a GPU when none is asked for (sentences are short)
 
 
-class PipelineConfigError(ValueError):
-    """A pipeline choice out of its choices or range."""
+class ConfigError(ValueError):
+    """A configuration value out of its choices or range, or two values that do not go together.
+
+    ``ConfigError(message)``, or ``ConfigError(field, problem, path=, use=)`` where ``field``
+    names the offending field, ``path`` a missing file and ``use`` = (field, value) a fix; the
+    caller spells field names its own way (``message(spell)``: as command-line flags, say), so
+    the library's messages name fields, never flags."""
+
+    def __init__(self, field_or_message: str, problem: str | None = None, path: str | None = None,
+                 use: tuple[str, Any] | None = None):
+        if problem is None:
+            self.field, self.problem = None, field_or_message
+        else:
+            self.field, self.problem = field_or_message, problem
+        self.path, self.use = path, use
+        super().__init__(self.message())
+
+    def message(self, spell=lambda name: name) -> str:
+        if self.path:
+            return f"{self.path}: {self.problem}" + (f" ({spell(self.field)})" if self.field else "")
+        head = f"{spell(self.field)} {self.problem}" if self.field else self.problem
+        return head + (f"; use {spell(self.use[0])} {self.use[1]}" if self.use else "")
+
+
+PipelineConfigError = ConfigError  # the name the pipeline code uses
 
 
 def check_choice(what: str, value: Any, choices: tuple[str, ...]) -> None:

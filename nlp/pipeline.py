@@ -24,7 +24,7 @@ from .components.entities import Entities, extract_entities
 from .components.indicators import Indicators
 from .components.labels import SentenceLabels
 from .components.structure import Structure
-from .config import BACKENDS, ENTITY_MODES, GPU_BATCH_SIZE, LABELLER_NAMES, PipelineConfig, check_choice
+from .config import BACKENDS, ENTITY_MODES, GPU_BATCH_SIZE, LABELLER_NAMES, ConfigError, PipelineConfig, check_choice
 from .doc import Document
 from .indicators import add_indicators
 from .io import RawText, ReadError, read_document_text
@@ -120,7 +120,7 @@ class LabellerSpec:
         check_entities(self.ner, self.entities)
         self.config().check()
         if self.backend == "onnx" and not self.model:
-            raise ValueError("--backend onnx needs --model ONNX_DIR")
+            raise ConfigError("backend", "onnx needs an ONNX model directory", use=("model", "ONNX_DIR"))
         if self.model:
             p = Path(self.model)
             if self.backend == "onnx" and not (p / "model.onnx").exists():
@@ -133,7 +133,7 @@ class LabellerSpec:
         if self.model:
             lab = load_model_labeller(self.model, self.backend, self.batch_size, self.device, self.threads)
         elif self.backend == "onnx":
-            raise ValueError("--backend onnx needs --model ONNX_DIR")
+            raise ConfigError("backend", "onnx needs an ONNX model directory", use=("model", "ONNX_DIR"))
         else:
             lab = get_labeller(self.name) if self.name else default_labeller(self.device, self.threads)
             if self.batch_size:
@@ -189,10 +189,10 @@ def check_entities(ner: str | None, entities: str | None) -> None:
     """Cheap checks of an entity choice (ValueError, OSError)."""
     check_choice("entities", entities, ENTITY_MODES)
     if ner is None and entities == "model" and default_ner_dir() is None:
-        raise ValueError("--entities model needs --ner DIR (an entity model made by `nlp train ner`)")
+        raise ConfigError("entities", "model needs an entity model made by `nlp train ner`", use=("ner", "DIR"))
     if ner is not None:
         if entities == "rules":
-            raise ValueError("--entities rules takes no --ner model")
+            raise ConfigError("ner", "is not used with entities rules")
         p = Path(ner)
         if p.exists() and not (p / "config.json").exists():
             raise OSError(f"{p}: not a model directory (no config.json)")

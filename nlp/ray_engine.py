@@ -31,7 +31,7 @@ def import_ray():
         import ray
         import ray.data  # noqa: F401
     except ImportError:
-        raise RuntimeError("--engine ray needs Ray: pip install 'govreport-nlp[ray]' (or pip install 'ray[data]')") from None
+        raise RuntimeError("the Ray engine needs Ray: pip install 'govreport-nlp[ray]' (or pip install 'ray[data]')") from None
     return ray
 
 

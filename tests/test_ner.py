@@ -514,7 +514,7 @@ def test_bad_entity_options_are_one_line_errors(tiny_bert, tmp_path):
     for args, msg in [(["--entities", "both"], "unknown entities"),
                       (["--ner", str(tmp_path)], "not a model directory"),
                       (["--ner", str(tiny_bert)], "not the BIO entity tags"),
-                      (["--entities", "model"], "needs --ner")]:
+                      (["--entities", "model"], "--entities model needs an entity model made by `nlp train ner`; use --ner DIR")]:
         r = run("eval", gold, "--labeller", "headings", "--bootstrap", "0", *args)
         assert r.returncode != 0, args
         errs = [ln for ln in r.stderr.splitlines() if ln.startswith("error:")]

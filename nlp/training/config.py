@@ -14,26 +14,9 @@ from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from ..config import PipelineConfigError
+from ..config import ConfigError
 
-
-class ConfigError(PipelineConfigError):
-    """A training configuration value out of its range or choices (a kind of the pipeline's
-    ``PipelineConfigError``: one exception to catch for any config); ``field`` names it."""
-
-    def __init__(self, field_name: str, problem: str, path: str | None = None, use: tuple[str, Any] | None = None):
-        self.field = field_name
-        self.problem = problem
-        self.path = path  # the missing file, for "no such file" problems
-        self.use = use  # (field, value) that would fix it
-        super().__init__(self.message(lambda name: name))
-
-    def message(self, spell: Callable[[str], str]) -> str:
-        """The message with each field name spelled by ``spell`` (as a command-line flag, say)."""
-        if self.path:
-            return f"{self.path}: {self.problem} ({spell(self.field)})"
-        fix = f"; use {spell(self.use[0])} {self.use[1]}" if self.use else ""
-        return f"{spell(self.field)} {self.problem}{fix}"
+__all__ = ["ClassifyConfig", "ConfigError", "NerTrainConfig", "PretrainConfig", "option"]
 
 
 def option(default: Any = MISSING, *, help: str = "", flag: str | None = None, choices: Sequence[Any] | None = None,
