@@ -345,3 +345,32 @@ def compare(gold_docs: list[GoldDocument], systems: list[Predictions], n: int = 
             row["ci"].append((d[int(0.025 * (len(d) - 1))], d[int(0.975 * (len(d) - 1))]))
         rows.append(row)
     return {"systems": [s.system for s in systems], "rows": rows, "n_resamples": n, "seed": seed}
+
+
+class CompareError(ValueError):
+    """Metrics files that cannot be compared (unreadable, or made on different gold files)."""
+
+
+def compare_metric_files(paths: Sequence[str | Path], n: int = 1000, seed: int = 0) -> dict[str, Any]:
+    """``compare`` of the runs saved by ``nlp eval --json`` (each keeps its predictions and the
+    gold file it was scored on; all must share that gold file). Systems of the same name are
+    told apart by their file names."""
+    import json
+
+    if len(paths) < 2:
+        raise CompareError("a comparison needs at least two metrics JSON files")
+    ms = []
+    for p in paths:
+        try:
+            ms.append(json.loads(Path(p).read_text(encoding="utf-8")))
+        except (OSError, json.JSONDecodeError) as e:
+            raise CompareError(f"{p}: cannot read metrics JSON ({e})") from e
+    golds = {m.get("gold") for m in ms}
+    if len(golds) != 1 or None in golds:
+        raise CompareError(f"{', '.join(map(str, paths))}: runs were not made on the same gold file")
+    docs = load_gold(golds.pop())
+    preds = [predictions_from_metrics(m) for m in ms]
+    if len({pr.system for pr in preds}) < len(preds):
+        for p, pr in zip(paths, preds):
+            pr.system = f"{pr.system} ({Path(p).name})"
+    return compare(docs, preds, n=n, seed=seed)
