@@ -303,7 +303,7 @@ def _compare(paths: List[Path], n: int, seed: int, md: Optional[Path]) -> None:
         err.print(f"comparison → {md}")
 
 
-from .cli_tables import indicators, regulations, report_cmd  # noqa: E402  (tables and the corpus report)
+from .cli_tables import indicators, labels_app, regulations, report_cmd  # noqa: E402  (tables, report, labels)
 from .cli_train import export_app, pretrain, train_app  # noqa: E402  (training and export)
 
 app.add_typer(train_app, name="train")
@@ -312,54 +312,7 @@ app.command("pretrain")(pretrain)
 app.command("indicators")(indicators)
 app.command("regulations")(regulations)
 app.command("report")(report_cmd)
-
-
-labels_app = typer.Typer(no_args_is_help=True, help="Hand labels: convert gold files to and from Label Studio.")
 app.add_typer(labels_app, name="labels")
-
-
-@labels_app.command("export")
-def labels_export(
-    gold: Path = typer.Argument(..., help="gold JSONL"),
-    output: Path = typer.Option(..., "-o", "--output", help="Label Studio tasks JSON"),
-    config: Optional[Path] = typer.Option(None, "--config", help="also write the labelling interface XML here"),
-) -> None:
-    """Gold JSONL → Label Studio tasks (import them into a project using eval/label_studio_config.xml)."""
-    from .io import AtomicWriter, ReadError, iter_jsonl
-    from .labelstudio import LABEL_CONFIG, to_label_studio
-
-    try:
-        tasks = to_label_studio(list(iter_jsonl(gold)))
-    except (ReadError, OSError) as e:
-        _fail(str(e))
-    with AtomicWriter(output) as f:
-        json.dump(tasks, f, ensure_ascii=False, indent=1)
-    if config:
-        with AtomicWriter(config) as f:
-            f.write(LABEL_CONFIG)
-    err.print(f"{len(tasks)} tasks → {output}")
-
-
-@labels_app.command("import")
-def labels_import(
-    tasks: Path = typer.Argument(..., help="Label Studio export (JSON)"),
-    output: Path = typer.Option(..., "-o", "--output", help="gold JSONL"),
-) -> None:
-    """Label Studio export → gold JSONL (LABELING.md format)."""
-    from .io import ReadError, write_jsonl
-    from .labelstudio import import_label_studio
-
-    try:
-        records = import_label_studio(tasks)  # checked as gold records before anything is written
-    except ReadError as e:  # GoldError: one line per problem
-        for line in e.lines()[:-1]:
-            err.print(f"[red]error:[/red] {line}", highlight=False, soft_wrap=True)
-        _fail(e.lines()[-1])
-    try:
-        n = write_jsonl(records, output)
-    except OSError as e:
-        _fail(f"{output}: cannot write ({e.strerror or e})")
-    err.print(f"{n} paragraphs → {output}")
 
 
 def main() -> None:

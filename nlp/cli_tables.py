@@ -1,5 +1,5 @@
-"""The table and corpus commands (``nlp indicators``, ``nlp regulations``, ``nlp report``): read
-annotated JSONL or Parquet, one library call, write the table or page."""
+"""The table, corpus and label commands (``nlp indicators``, ``nlp regulations``, ``nlp report``,
+``nlp labels``): read annotated JSONL or Parquet or gold files, one library call, write the result."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import List, Optional
 import typer
 
 from .cli_options import err, fail
+
 
 def _annotated_records(paths: List[Path]) -> list[tuple[Path, list[dict]]]:
     """The records of each annotated JSONL or Parquet file; a file that is not one stops with
@@ -128,3 +129,50 @@ def report_cmd(
             json.dump(rep.to_dict(), f, ensure_ascii=False, indent=1)
     n_themes = sum(len(v) for v in rep.themes.values())
     err.print(f"{len(records)} report(s), {n_themes} theme(s) → {output}", highlight=False)
+
+
+labels_app = typer.Typer(no_args_is_help=True, help="Hand labels: convert gold files to and from Label Studio.")
+
+
+@labels_app.command("export")
+def labels_export(
+    gold: Path = typer.Argument(..., help="gold JSONL"),
+    output: Path = typer.Option(..., "-o", "--output", help="Label Studio tasks JSON"),
+    config: Optional[Path] = typer.Option(None, "--config", help="also write the labelling interface XML here"),
+) -> None:
+    """Gold JSONL → Label Studio tasks (import them into a project using eval/label_studio_config.xml)."""
+    from .io import AtomicWriter, ReadError, iter_jsonl
+    from .labelstudio import LABEL_CONFIG, to_label_studio
+
+    try:
+        tasks = to_label_studio(list(iter_jsonl(gold)))
+    except (ReadError, OSError) as e:
+        fail(str(e))
+    with AtomicWriter(output) as f:
+        json.dump(tasks, f, ensure_ascii=False, indent=1)
+    if config:
+        with AtomicWriter(config) as f:
+            f.write(LABEL_CONFIG)
+    err.print(f"{len(tasks)} tasks → {output}")
+
+
+@labels_app.command("import")
+def labels_import(
+    tasks: Path = typer.Argument(..., help="Label Studio export (JSON)"),
+    output: Path = typer.Option(..., "-o", "--output", help="gold JSONL"),
+) -> None:
+    """Label Studio export → gold JSONL (LABELING.md format)."""
+    from .io import ReadError, write_jsonl
+    from .labelstudio import import_label_studio
+
+    try:
+        records = import_label_studio(tasks)  # checked as gold records before anything is written
+    except ReadError as e:  # GoldError: one line per problem
+        for line in e.lines()[:-1]:
+            err.print(f"[red]error:[/red] {line}", highlight=False, soft_wrap=True)
+        fail(e.lines()[-1])
+    try:
+        n = write_jsonl(records, output)
+    except OSError as e:
+        fail(f"{output}: cannot write ({e.strerror or e})")
+    err.print(f"{n} paragraphs → {output}")
