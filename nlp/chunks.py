@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import sys
 import time
+import weakref
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 from .io import Limits, ReadError, has_letters, raw_text_from_bytes, read_document_text
 from .outputs import Key
-from .pipeline import Labeller, finish_document, label_documents, structure_raw
+from .pipeline import Labeller, Pipeline, structure_raw
 from .schema import Document
 from .text import build_document
 
@@ -104,8 +105,9 @@ def inference_context(labeller: Labeller):
 
 def annotate_chunk(items: Sequence[InputItem], labeller: Labeller,
                    structure: Callable[[InputItem], Document] = structure_item) -> ChunkResult:
-    """Read and structure every input of a chunk, label all good documents in one batched
-    pass, then extract entities. Bad inputs become error records; order is kept."""
+    """Read and structure every input of a chunk, then run the pipeline around ``labeller``
+    over the good documents (``Pipeline.pipe``: their sentences labelled in one batched pass,
+    then entities and indicators). Bad inputs become error records; order is kept."""
     t0 = time.perf_counter()
     res = ChunkResult(labeller=labeller.name)
     docs: list[tuple[int, Document]] = []
@@ -116,15 +118,24 @@ def annotate_chunk(items: Sequence[InputItem], labeller: Labeller,
             res.errors.append((it.index, error_record(it, e.problem)))
         except Exception as e:  # a bug on one odd document must not stop a corpus run
             res.errors.append((it.index, error_record(it, f"failed to structure ({type(e).__name__}: {e})")))
-    with inference_context(labeller):
-        label_documents([d for _, d in docs], labeller)
-    for index, doc in docs:
-        finish_document(doc, labeller)
+    done = pipeline_for(labeller).pipe([d for _, d in docs], batch_size=max(1, len(docs)))
+    for (index, _), doc in zip(docs, done):
         res.records.append((index, doc.to_dict()))
     del docs
     release_free_memory()
     res.seconds = time.perf_counter() - t0
     return res
+
+
+_PIPELINES: "weakref.WeakKeyDictionary[Labeller, Pipeline]" = weakref.WeakKeyDictionary()
+
+
+def pipeline_for(labeller: Labeller) -> Pipeline:
+    """The pipeline (labels, entities, indicators) around a labeller, made once per labeller
+    and forgotten with it (a batch run's documents arrive structured)."""
+    if labeller not in _PIPELINES:
+        _PIPELINES[labeller] = Pipeline.from_labeller(labeller, names=("labels", "entities", "indicators"))
+    return _PIPELINES[labeller]
 
 
 def _malloc_trim() -> Callable[[int], int] | None:
