@@ -17,6 +17,20 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 _fail, _shared_default, _progress = fail, shared_default, progress  # the names the commands below use
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        typer.echo(f"govreport-nlp {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                       help="print the package version and exit")) -> None:
+    """govreport-nlp: read, structure, classify and extract from Chinese rule-of-law government annual reports."""
+
+
 def _labeller(model: Optional[str], labeller: Optional[str]):
     from .pipeline import default_labeller, get_labeller, load_model_labeller
 
