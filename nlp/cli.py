@@ -317,7 +317,7 @@ def _compare(paths: List[Path], n: int, seed: int, md: Optional[Path]) -> None:
         err.print(f"comparison → {md}")
 
 
-from .cli_tables import indicators, labels_app, regulations, report_cmd  # noqa: E402  (tables, report, labels)
+from .cli_tables import indicators, labels_app, regulations, report_cmd, show  # noqa: E402  (tables, report, pages, labels)
 from .cli_train import export_app, pretrain, train_app  # noqa: E402  (training and export)
 
 app.add_typer(train_app, name="train")
@@ -326,6 +326,7 @@ app.command("pretrain")(pretrain)
 app.command("indicators")(indicators)
 app.command("regulations")(regulations)
 app.command("report")(report_cmd)
+app.command("show")(show)
 app.add_typer(labels_app, name="labels")
 
 

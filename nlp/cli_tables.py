@@ -1,5 +1,5 @@
-"""The table, corpus and label commands (``nlp indicators``, ``nlp regulations``, ``nlp report``,
-``nlp labels``): read annotated JSONL or Parquet or gold files, one library call, write the result."""
+"""The table, corpus, page and label commands (``nlp indicators``, ``nlp regulations``, ``nlp report``,
+``nlp show``, ``nlp labels``): read annotated JSONL or Parquet or gold files, one library call, write the result."""
 
 from __future__ import annotations
 
@@ -129,6 +129,25 @@ def report_cmd(
             json.dump(rep.to_dict(), f, ensure_ascii=False, indent=1)
     n_themes = sum(len(v) for v in rep.themes.values())
     err.print(f"{len(records)} report(s), {n_themes} theme(s) → {output}", highlight=False)
+
+
+def show(
+    paths: List[Path] = typer.Argument(..., help="annotated JSONL or Parquet files written by nlp annotate"),
+    output: Path = typer.Option(..., "-o", "--output", help="directory for the pages (created if needed)"),
+    ids: Optional[List[str]] = typer.Option(None, "--id", help="show only this document id (repeatable; default: all)"),
+) -> None:
+    """One HTML page per annotated document (sentences coloured by label, entities highlighted) and an index.html."""
+    from .io import ReadError
+    from .show import ShowError
+    from .show import show as show_pages
+
+    try:
+        written = show_pages(paths, output, ids)
+    except (ReadError, ShowError) as e:
+        fail(str(e))
+    except OSError as e:
+        fail(f"{output}: cannot write ({e.strerror or e})")
+    err.print(f"{len(written) - 1} page(s) and index.html → {output}", highlight=False)
 
 
 labels_app = typer.Typer(no_args_is_help=True, help="Hand labels: convert gold files to and from Label Studio.")
