@@ -155,24 +155,37 @@ labels_app = typer.Typer(no_args_is_help=True, help="Hand labels: convert gold f
 
 @labels_app.command("export")
 def labels_export(
-    gold: Path = typer.Argument(..., help="gold JSONL"),
+    gold: Path = typer.Argument(..., help="gold JSONL, or annotated JSONL/Parquet written by nlp annotate"),
     output: Path = typer.Option(..., "-o", "--output", help="Label Studio tasks JSON"),
     config: Optional[Path] = typer.Option(None, "--config", help="also write the labelling interface XML here"),
 ) -> None:
-    """Gold JSONL → Label Studio tasks (import them into a project using eval/label_studio_config.xml)."""
+    """Gold JSONL → Label Studio tasks with the gold labels as annotations; nlp annotate output →
+    one task per paragraph with the model's labels as predictions (pre-annotations to correct).
+    Import the tasks into a project using eval/label_studio_config.xml."""
+    from .corpus_report import load_records
     from .io import AtomicWriter, ReadError, iter_jsonl
-    from .labelstudio import LABEL_CONFIG, to_label_studio
+    from .labelstudio import LABEL_CONFIG, export_tasks
 
     try:
-        tasks = to_label_studio(list(iter_jsonl(gold)))
-    except (ReadError, OSError) as e:
-        fail(str(e))
+        records = load_records(gold) if gold.suffix.lower() == ".parquet" else list(iter_jsonl(gold))
+        tasks = export_tasks(records, str(gold))
+    except FileNotFoundError:
+        fail(f"{gold}: no such file")
+    except ReadError as e:  # GoldError: one line per problem
+        for line in e.lines()[:-1]:
+            err.print(f"[red]error:[/red] {line}", highlight=False, soft_wrap=True)
+        fail(e.lines()[-1])
+    except OSError as e:
+        fail(f"{gold}: cannot read ({e.strerror or e})")
     with AtomicWriter(output) as f:
         json.dump(tasks, f, ensure_ascii=False, indent=1)
     if config:
         with AtomicWriter(config) as f:
             f.write(LABEL_CONFIG)
-    err.print(f"{len(tasks)} tasks → {output}")
+    n_pred = sum(1 for t in tasks if "predictions" in t)
+    models = sorted({p["model_version"] for t in tasks for p in t.get("predictions", [])})
+    what = f" ({n_pred} with predictions by {', '.join(models)})" if n_pred else ""
+    err.print(f"{len(tasks)} tasks{what} → {output}", highlight=False, soft_wrap=True)
 
 
 @labels_app.command("import")
@@ -180,18 +193,44 @@ def labels_import(
     tasks: Path = typer.Argument(..., help="Label Studio export (JSON)"),
     output: Path = typer.Option(..., "-o", "--output", help="gold JSONL"),
 ) -> None:
-    """Label Studio export → gold JSONL (LABELING.md format)."""
+    """Label Studio export → gold JSONL (LABELING.md format). Per task the latest annotation that
+    is not cancelled is the gold (predictions never are); unlabelled tasks are skipped and
+    counted. Several annotators (completed_by): one gold file per annotator, GOLD.annotator-ID.jsonl
+    beside GOLD.jsonl, for agreement."""
     from .io import ReadError, write_jsonl
-    from .labelstudio import import_label_studio
+    from .labelstudio import annotator_path, import_label_studio
 
     try:
-        records = import_label_studio(tasks)  # checked as gold records before anything is written
+        got = import_label_studio(tasks)  # checked as gold records before anything is written
     except ReadError as e:  # GoldError: one line per problem
         for line in e.lines()[:-1]:
             err.print(f"[red]error:[/red] {line}", highlight=False, soft_wrap=True)
         fail(e.lines()[-1])
-    try:
-        n = write_jsonl(records, output)
-    except OSError as e:
-        fail(f"{output}: cannot write ({e.strerror or e})")
-    err.print(f"{n} paragraphs → {output}")
+    if len(got.gold) == 1:
+        targets = [(next(iter(got.gold)), str(output))]
+    else:
+        targets, used = [], set()
+        for who in got.gold:
+            path = annotator_path(output, who)
+            k = 2
+            while path in used:
+                path = annotator_path(output, f"{'unknown' if who is None else who}-{k}")
+                k += 1
+            used.add(path)
+            targets.append((who, path))
+    n = 0
+    for who, path in targets:
+        try:
+            written = write_jsonl(got.gold[who], path)
+        except OSError as e:
+            fail(f"{path}: cannot write ({e.strerror or e})")
+        n += written
+        if len(targets) > 1:
+            name = "unknown" if who is None else who
+            err.print(f"annotator {name}: {written} paragraphs → {path}", highlight=False, soft_wrap=True)
+    skipped = f"; {got.unlabelled} unlabelled task(s) skipped, {got.cancelled} cancelled annotation(s) ignored"
+    if len(targets) == 1:
+        err.print(f"{n} paragraphs → {output}{skipped}", highlight=False, soft_wrap=True)
+    else:
+        err.print(f"{got.tasks} tasks, {len(targets)} annotators: {n} paragraphs in {len(targets)} files{skipped}",
+                  highlight=False, soft_wrap=True)
