@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from conftest import CHROMIUM, TOY_REPORT, render_in_chromium
+from conftest import CHROMIUM, FLAGS, TOY_REPORT, render_in_chromium
 
 import nlp
 from nlp.show import ShowError, page_name, render_page, select
@@ -125,5 +125,7 @@ def test_page_renders_in_chromium(pages, tmp_path):
     dom = render_in_chromium(pages / "toy.html", tmp_path)
     assert re.search(r'<mark class="ent ent-LAW"[^>]*>东湖县法治政府建设考核办法</mark>', dom)
     assert re.search(r'<span class="s s-duty"[^>]*>县政府常务会议专题研究法治政府建设', dom)
-    index = render_in_chromium(pages / "index.html", tmp_path / "index")
+    # the index is mostly white space (one row), so only its DOM is checked
+    index = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'u3'}", "--dump-dom",
+                            (pages / "index.html").as_uri()], capture_output=True, text=True, timeout=120).stdout
     assert '<a href="toy.html">toy</a>' in index
