@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from .cli_options import config_command, err, fail, first_line, param, shared_default
+from .cli_options import config_command, err, fail, first_line, one_line, param, shared_default
 from .training.config import ClassifyConfig, NerTrainConfig, PretrainConfig
 
 train_app = typer.Typer(no_args_is_help=True, help="Train models (training code is separate from inference).")
@@ -76,7 +76,8 @@ def train_decoding(
     reports: Optional[Path] = typer.Option(None, "--reports", help="reports.jsonl (default: ../shared/data/reports.jsonl)"),
     dry_run: bool = typer.Option(False, "--dry-run", help="show the scores, do not write decoding.json"),
     top: int = typer.Option(8, "--top", help="rows of the score table to show"),
-    cv: int = typer.Option(5, "--cv", help="cross-validate the choice over K folds of documents (0: off)"),
+    cv: Optional[int] = typer.Option(None, "--cv", help="cross-validate the choice over K folds of documents "
+                                     "(default 5, fewer for fewer documents; 0: off)"),
 ) -> None:
     """Choose the document-aware decoding (heading prior, order-aware Viterbi, plan documents when
     MODEL/doc_kind/ exists, the problems cue) of a classifier on hand-labelled training documents
@@ -94,7 +95,7 @@ def train_decoding(
             docs, where = str(gold), str(gold)
         best, trials, cv_result = tune_decoding(model, docs, write=not dry_run, cv=cv)
     except (OSError, ValueError) as e:
-        fail(first_line(e))
+        fail(one_line(e))
     err.print(trials_table(trials[:top], f"decoding of {model} on {where} (sentence macro-F1 in context)"))
     for line in report_lines(best, cv_result, None if dry_run else model / "decoding.json"):
         err.print(line, highlight=False)

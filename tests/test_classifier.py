@@ -53,7 +53,7 @@ def test_finetune_eval_annotate_with_tiny_bert(tiny_bert, toy_reports, tmp_path)
     m = json.loads((tmp_path / "m.json").read_text())
     assert m["model"].startswith("model:") and "sentence_alone" in m["classification"]
     # the decoding chosen on a gold file is written next to the model and is one of the grid's settings
-    r = run("train", "decoding", "--model", str(out), "--dev", str(ROOT / "eval" / "gold" / "seed.jsonl"))
+    r = run("train", "decoding", "--model", str(out), "--gold", str(ROOT / "eval" / "gold" / "seed.jsonl"))
     assert r.returncode == 0, r.stderr[-2000:]
     dec = json.loads((out / "decoding.json").read_text())
     assert set(dec) == {"backward_penalty", "heading_weight", "use_viterbi", "plan_document_threshold", "chrome_is_other",
@@ -63,7 +63,7 @@ def test_finetune_eval_annotate_with_tiny_bert(tiny_bert, toy_reports, tmp_path)
     assert "macro-F1" in r.stderr and "wrote" in r.stderr
     r = run("train", "decoding", "--model", str(tmp_path / "nope"))
     assert r.returncode != 0 and "nope" in r.stderr and "Traceback" not in r.stderr
-    r = run("train", "decoding", "--model", str(out), "--dev", str(ROOT / "eval" / "gold" / "seed.jsonl"), "--cv", "2")
+    r = run("train", "decoding", "--model", str(out), "--gold", str(ROOT / "eval" / "gold" / "seed.jsonl"), "--cv", "2")
     assert r.returncode != 0 and "--cv needs 2 to 1 folds" in r.stderr and "Traceback" not in r.stderr
     r = run("annotate", str(ROOT / "examples" / "suining-2023.txt"), "--model", str(out), "-o", str(tmp_path / "a.jsonl"))
     assert r.returncode == 0, r.stderr[-2000:]

@@ -22,9 +22,11 @@ from pathlib import Path
 import numpy as np
 
 from .. import evaluate as ev
+from ..config import ConfigError
 from ..modeling import BertSentenceLabeller, DecodingConfig, sentence_contexts
 
 HEADING_WEIGHTS = (0.0, 0.3, 0.5, 0.7, 0.9)
+DEFAULT_FOLDS = 5
 BACKWARD_PENALTIES = (0.5, 1.0, 2.0, 4.0)
 PROBLEM_CUE_WEIGHTS = (0.0, 0.3, 0.5, 0.7)
 
@@ -105,7 +107,7 @@ class _CachedLabeller:
 
 
 def tune_decoding(model_dir: str | Path, gold: str | Path | list, write: bool = True, progress: bool = True,
-                  cv: int = 0) -> tuple[DecodingConfig, list[DecodingTrial], DecodingCV | None]:
+                  cv: int | None = 0) -> tuple[DecodingConfig, list[DecodingTrial], DecodingCV | None]:
     """Grid-search the decoding of ``model_dir`` on ``gold`` (a gold file, or the documents
     themselves: ``GoldDocument``s such as ``hand_gold_documents``); returns the best setting, all
     trials (best first) and, with ``cv`` folds, the cross-validated score of the choice; with
@@ -113,8 +115,10 @@ def tune_decoding(model_dir: str | Path, gold: str | Path | list, write: bool = 
     lab = BertSentenceLabeller(model_dir)
     cached = _CachedLabeller(lab)
     docs = gold if isinstance(gold, list) else ev.load_gold(gold)
+    if cv is None:  # the default: 5 folds, fewer for fewer documents, none for one
+        cv = min(DEFAULT_FOLDS, len(docs)) if len(docs) >= 2 else 0
     if cv and not 2 <= cv <= len(docs):
-        raise ValueError(f"cross-validation needs 2 to {len(docs)} folds (one document at least in each), got {cv}")
+        raise ConfigError("cv", f"needs 2 to {len(docs)} folds (one document at least in each), got {cv}")
     # with a document-kind model (MODEL/doc_kind/) each setting is tried with plan documents off
     # and at the threshold the kind model was cross-validated with
     plan_thresholds = [0.0] + ([float(lab.doc_kind.config.get("threshold", 0.5))] if lab.doc_kind is not None else [])
