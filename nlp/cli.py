@@ -249,6 +249,7 @@ def eval_cmd(
     ner: Optional[str] = typer.Option(None, "--ner", help="entity model directory made by `nlp train ner` (combined with the rules)"),
     entities: Optional[str] = typer.Option(None, "--entities", help="rules | model | combined (default: combined with --ner, else the default)"),
     by_rule: bool = typer.Option(False, "--by-rule", help="also score every named rule (nlp.rules): how often it fired, its precision"),
+    pages: Optional[Path] = typer.Option(None, "--pages", help="directory of `nlp show` pages: the HTML report's worst errors link to them"),
 ) -> None:
     """Score a labeller or model against hand-labelled gold paragraphs, or compare runs."""
     from . import evaluate as ev
@@ -289,11 +290,12 @@ def eval_cmd(
         err.print(f"metrics → {json_out}")
     if html or md:
         from .report import render_html, render_markdown
+        from .show import pages_href
 
         errors = ev.worst_errors(docs, pred)
         if html:
             with AtomicWriter(html) as f:
-                f.write(render_html(m, errors))
+                f.write(render_html(m, errors, pages_href(pages, html) if pages else None))
             err.print(f"HTML report → {html}")
         if md:
             with AtomicWriter(md) as f:

@@ -137,13 +137,19 @@ Sentence labels are scored on the gold sentence spans{% if m.bootstrap %}; inter
 <h2>Entities</h2><div class="figs"><img alt="entity F1" src="{{ figs.entities }}"></div>{{ table(t.entities, "entities") }}
 <h2>Worst errors</h2>
 <table id="errors"><tr><th>document</th><th>sentence</th><th>gold</th><th>predicted</th></tr>
-{% for e in errors %}<tr><td>{{ e.doc_id }}</td><td>{{ e.text }}</td><td class="gold">{{ e.gold }}</td><td class="pred">{{ e.pred }}</td></tr>{% endfor %}
+{% for e in errors %}<tr><td>{% if pages is not none %}<a href="{{ pages }}{{ page_name(e.doc_id) }}">{{ e.doc_id }}</a>{% else %}{{ e.doc_id }}{% endif %}</td><td>{{ e.text }}</td><td class="gold">{{ e.gold }}</td><td class="pred">{{ e.pred }}</td></tr>{% endfor %}
 </table></body></html>""", autoescape=True)
 
 
-def render_html(m: dict[str, Any], errors: list[dict[str, Any]]) -> str:
+def render_html(m: dict[str, Any], errors: list[dict[str, Any]], pages: str | None = None) -> str:
+    """The evaluation report. With ``pages`` (the location of ``nlp show`` pages as a relative URL,
+    e.g. ``pages/``), each worst error's document links to its page there."""
+    from .show import page_name
+
     figs = {"confusion": confusion_figure(m), "labels": per_label_figure(m), "entities": entity_figure(m)}
-    return _HTML.render(m=m, t=tables(m), figs=figs, errors=errors)
+    if pages is not None and pages and not pages.endswith("/"):
+        pages += "/"
+    return _HTML.render(m=m, t=tables(m), figs=figs, errors=errors, pages=pages, page_name=page_name)
 
 
 def _md_table(rows: list[list[str]]) -> str:

@@ -58,6 +58,13 @@ def page_name(doc_id: str) -> str:
     return stem + ".html"
 
 
+def pages_href(pages_dir: str | os.PathLike, from_file: str | os.PathLike) -> str:
+    """The relative URL (ending in ``/``) of the pages directory ``pages_dir`` as seen from the
+    HTML file ``from_file``, for links ``pages_href(...) + page_name(doc_id)``."""
+    rel = os.path.relpath(Path(pages_dir).resolve(), Path(from_file).resolve().parent)
+    return "" if rel == "." else Path(rel).as_posix() + "/"
+
+
 # --- the view model: what the template shows ---------------------------------------------------
 
 

@@ -129,3 +129,22 @@ def test_page_renders_in_chromium(pages, tmp_path):
     index = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'u3'}", "--dump-dom",
                             (pages / "index.html").as_uri()], capture_output=True, text=True, timeout=120).stdout
     assert '<a href="toy.html">toy</a>' in index
+
+
+def test_eval_report_links_worst_errors_to_show_pages(tmp_path):
+    from conftest import ROOT, SAMPLE
+
+    r = _nlp("annotate", SAMPLE, "-o", tmp_path / "x.jsonl", "--labeller", "headings")
+    assert r.returncode == 0, r.stderr
+    r = _nlp("show", tmp_path / "x.jsonl", "-o", tmp_path / "pages")
+    assert r.returncode == 0, r.stderr
+    report = tmp_path / "eval" / "r.html"
+    r = _nlp("eval", ROOT / "eval" / "gold" / "seed.jsonl", "--labeller", "rules", "--bootstrap", "0",
+             "--html", report, "--pages", tmp_path / "pages")
+    assert r.returncode == 0, r.stderr
+    errors = report.read_text(encoding="utf-8").split('id="errors"')[1]
+    hrefs = set(re.findall(r'<td><a href="([^"]+)">', errors))
+    assert hrefs == {"../pages/" + page_name(SAMPLE.stem)}
+    assert all((report.parent / h).is_file() for h in hrefs)
+    r = _nlp("eval", ROOT / "eval" / "gold" / "seed.jsonl", "--labeller", "rules", "--bootstrap", "0", "--html", report)
+    assert r.returncode == 0 and "<a href" not in report.read_text(encoding="utf-8").split('id="errors"')[1]
