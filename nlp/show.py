@@ -122,9 +122,9 @@ def _sentence_tip(s: Sentence) -> str:
     parts = [label]
     if s.scores and s.label in s.scores:
         parts[0] += f" (p = {s.scores[s.label]:.2f})"
-        others = sorted(((v, k) for k, v in s.scores.items() if k != s.label), reverse=True)
+        others = sorted(((v, k) for k, v in s.scores.items() if k != s.label and v >= 0.01), reverse=True)
         if others:
-            parts.append("others: " + ", ".join(f"{k} {v:.2f}" for v, k in others[:4]))
+            parts.append("others: " + ", ".join(f"{k} {v:.2f}" for v, k in others[:3]))
     if s.reason:
         parts.append(f"reason: {s.reason}")
     if s.label_source:
