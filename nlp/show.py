@@ -110,7 +110,7 @@ class SentenceView:
 @dataclass
 class Block:
     """One paragraph: heading sentences (shown as a heading of ``level``) then body sentences;
-    ``gaps`` are the text between sentences, kept as plain text."""
+    a string among them is text between sentences, kept as plain text."""
 
     level: int | None
     heading: list[SentenceView | str] = field(default_factory=list)
@@ -173,7 +173,7 @@ def _blocks(doc: Document) -> list[Block]:
         for p in doc.paragraphs:
             ids = [j for j in p.sentence_ids if 0 <= j < len(sents)]
             groups.append((p.start, p.end, p.heading.level if p.heading else None, ids))
-    else:  # a record without paragraphs: one paragraph per line of sentences
+    else:  # a record without paragraphs: all sentences in one block
         groups.append((0, len(doc.text), None, list(range(len(sents)))))
     blocks = []
     for start, end, level, ids in groups:
