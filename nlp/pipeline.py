@@ -177,7 +177,7 @@ def default_labeller(device: str | None = None, threads: int | None = None) -> L
     return HeadingsLabeller()
 
 
-DEFAULT_NER: str | None = None  # entity model under models/ used by default (None: the rule extractors)
+DEFAULT_NER: str | None = "ner-small"  # entity tagger under models/ combined with the rules by default (None: rules only)
 
 
 def default_ner_dir() -> Path | None:
