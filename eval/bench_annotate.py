@@ -11,6 +11,7 @@ sizes of the process and all its children (psutil, sampled every 50 ms):
   naive        a loop calling a Hugging Face ``pipeline("text-classification")`` sentence by
                sentence with the same model (context, sentence pairs), on ``--naive-files`` files
   torch-1      ``nlp annotate --workers 1``
+  torch-1-rules  the same with ``--entities rules`` (no entity tagger): the tagger's cost
   torch-N      ``nlp annotate --workers N`` (N = all cores)
   onnx-int8-1  ``nlp annotate --backend onnx`` on ``nlp export onnx --int8`` of the model
   onnx-int8-N  the same with N workers
@@ -430,6 +431,9 @@ def main() -> None:
     configs = []  # (name, description, model, flags), timed round-robin --repeat times
     if "torch-1" in only:
         configs.append(("torch-1", "`nlp annotate --workers 1`", model, ["--workers", "1"]))
+    if "torch-1-rules" in only:  # the default entities without the tagger: what the tagger costs
+        configs.append(("torch-1-rules", "`nlp annotate --workers 1 --entities rules`", model,
+                        ["--workers", "1", "--entities", "rules"]))
     if "torch-N" in only and w > 1:
         configs.append((f"torch-{w}", f"`nlp annotate --workers {w}`", model, ["--workers", str(w)]))
     if "onnx-int8-1" in only:
