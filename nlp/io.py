@@ -482,13 +482,15 @@ def iter_jsonl(path: str | os.PathLike) -> Iterator[Any]:
 
 class AtomicWriter:
     """Write to ``path.part`` and rename into place on success; nothing half-written remains.
-    Text (UTF-8) by default; ``binary=True`` gives a byte stream (Parquet)."""
+    Text (UTF-8, or ``encoding``) by default; ``binary=True`` gives a byte stream (Parquet)."""
 
-    def __init__(self, path: str | os.PathLike, newline: str | None = None, binary: bool = False):
+    def __init__(self, path: str | os.PathLike, newline: str | None = None, binary: bool = False,
+                 encoding: str = "utf-8"):
         self.path = Path(path)
         self.tmp = self.path.with_name(self.path.name + ".part")
         self.newline = newline
         self.binary = binary
+        self.encoding = encoding
         self.f: Any = None
 
     def __enter__(self):
@@ -496,7 +498,7 @@ class AtomicWriter:
         if self.binary:
             self.f = open(self.tmp, "wb")
         else:
-            self.f = open(self.tmp, "w", encoding="utf-8", newline=self.newline)
+            self.f = open(self.tmp, "w", encoding=self.encoding, newline=self.newline)
         return self.f
 
     def __exit__(self, exc_type, exc, tb):
@@ -542,27 +544,61 @@ def csv_safe_row(row: Mapping[str, Any]) -> dict[str, Any]:
     return {k: csv_safe(v) for k, v in row.items()}
 
 
-SENTENCE_CSV_FIELDS = ["doc_id", "source_path", "sentence", "start", "end", "paragraph", "label",
-                       "label_source", "reason", "is_heading", "text", "entities"]
+# CSV files are written as UTF-8 with a byte order mark, which Excel needs to read Chinese
+# text as UTF-8 (the readers here, pandas and Python's "utf-8-sig" all skip it).
+CSV_ENCODING = "utf-8-sig"
+
+SENTENCE_CSV_FIELDS = ["doc_id", "source_path", "title", "year", "sentence", "start", "end", "paragraph",
+                       "heading_path", "label", "score", "label_source", "reason", "is_heading", "text", "entities"]
+HEADING_PATH_SEP = " > "
+
+
+def _heading_paths(record: dict[str, Any]) -> list[str]:
+    """For each sentence of a record, the texts of its enclosing headings (``Document.heading_path``)
+    joined with `` > ``; empty where there is none."""
+    from .doc import Document
+
+    doc = Document.from_dict({**record, "text": record.get("text") or ""})
+    by_paragraph: dict[int, str] = {}
+    paths = []
+    for i, s in enumerate(doc.sentences):
+        if s.paragraph not in by_paragraph:
+            ok = 0 <= s.paragraph < len(doc.paragraphs)
+            by_paragraph[s.paragraph] = HEADING_PATH_SEP.join(h.text for h in doc.heading_path(i)) if ok else ""
+        paths.append(by_paragraph[s.paragraph])
+    return paths
+
+
+def entities_cell(entities: Iterable[Mapping[str, Any]]) -> str:
+    """Entities as one CSV cell: ``TYPE:start-end:text; …`` (document offsets)."""
+    return "; ".join(f"{e['type']}:{e['start']}-{e['end']}:{e['text']}" for e in entities)
 
 
 def sentence_rows(record: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """One row per sentence of an annotated document record."""
+    """One row per sentence of an annotated document record: its document (id, source, title,
+    report year), position, enclosing headings, label with its probability (``score``, the
+    largest of the sentence's ``scores``; None without them), text and entities with offsets."""
+    from .summarize import record_year
+
     ents = record.get("entities", [])
+    heading_paths = _heading_paths(record)
+    year = record_year(record)
     for i, s in enumerate(record["sentences"]):
         inside = [e for e in ents if e["start"] >= s["start"] and e["end"] <= s["end"]]
+        scores = s.get("scores")
         yield {
-            "doc_id": record["id"], "source_path": record.get("source_path"), "sentence": i,
-            "start": s["start"], "end": s["end"], "paragraph": s["paragraph"], "label": s["label"],
-            "label_source": s["label_source"], "reason": s.get("reason"),
-            "is_heading": s.get("is_heading", False), "text": s["text"],
-            "entities": "; ".join(f"{e['type']}:{e['text']}" for e in inside),
+            "doc_id": record["id"], "source_path": record.get("source_path"), "title": record.get("title"),
+            "year": year, "sentence": i, "start": s["start"], "end": s["end"], "paragraph": s["paragraph"],
+            "heading_path": heading_paths[i], "label": s["label"],
+            "score": max(scores.values()) if scores else None, "label_source": s["label_source"],
+            "reason": s.get("reason"), "is_heading": s.get("is_heading", False), "text": s["text"],
+            "entities": entities_cell(inside),
         }
 
 
 def write_sentence_csv(records: Iterable[dict[str, Any]], path: str | os.PathLike) -> int:
     n = 0
-    with AtomicWriter(path, newline="") as f:
+    with AtomicWriter(path, newline="", encoding=CSV_ENCODING) as f:
         w = csv.DictWriter(f, fieldnames=SENTENCE_CSV_FIELDS)
         w.writeheader()
         for r in records:
@@ -582,7 +618,7 @@ def write_table(rows: Iterable[dict[str, Any]], fields: Sequence[str], path: str
     rows = list(rows)
     suffix = Path(path).suffix.lower()
     if suffix == ".csv":
-        with AtomicWriter(path, newline="") as f:
+        with AtomicWriter(path, newline="", encoding=CSV_ENCODING) as f:
             w = csv.DictWriter(f, fieldnames=list(fields), extrasaction="ignore")
             w.writeheader()
             w.writerows(csv_safe_row(r) for r in rows)

@@ -7,9 +7,9 @@ when ``write`` returns, so after any crash (kill -9 included) a writer opened wi
 
 - JSONL: one record per line; a trailing partial line is cut off and the ids of the
   complete lines are read back.
-- CSV (one row per sentence): rows of a document may span lines, so each chunk's end
-  offset and document keys go to a journal (``OUT.csv.part.journal``); the part file is cut
-  back to the last journaled offset.
+- CSV (one row per sentence, UTF-8 with a byte order mark at the file start): rows of a
+  document may span lines, so each chunk's end offset and document keys go to a journal
+  (``OUT.csv.part.journal``); the part file is cut back to the last journaled offset.
 - Parquet: each chunk is one small Parquet file written atomically into
   ``OUT.parquet.parts/``; ``commit`` merges them, in order, into ``OUT.parquet.part`` and
   renames it into place.
@@ -28,7 +28,7 @@ import shutil
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from .io import ReadError, SENTENCE_CSV_FIELDS, csv_safe_row, csv_unsafe, iter_jsonl, sentence_rows
+from .io import CSV_ENCODING, ReadError, SENTENCE_CSV_FIELDS, csv_safe_row, csv_unsafe, iter_jsonl, sentence_rows
 from .schema import LABELS
 
 OUTPUT_SUFFIXES = (".jsonl", ".csv", ".parquet")
@@ -335,15 +335,26 @@ class JsonlWriter(RecordWriter):
         self.part.unlink(missing_ok=True)
 
 
+def _csv_header() -> bytes:
+    """The first bytes of a sentence CSV: the byte order mark and the header line."""
+    buf = io.StringIO(newline="")
+    csv.DictWriter(buf, fieldnames=SENTENCE_CSV_FIELDS).writeheader()
+    return buf.getvalue().encode(CSV_ENCODING)
+
+
 class CsvWriter(RecordWriter):
-    """One row per sentence (``nlp.io.SENTENCE_CSV_FIELDS``)."""
+    """One row per sentence (``nlp.io.SENTENCE_CSV_FIELDS``), UTF-8 with a byte order mark
+    (written once, at the file start; a resumed file is appended to as UTF-8)."""
 
     def __init__(self, out: str | os.PathLike, resume: bool = False):
         super().__init__(out, resume)
         self.journal = self.part.with_name(self.part.name + ".journal")
         if resume and not self.part.exists() and self.out.exists():
+            self._check_header(self.out)
             os.replace(self.out, self.part)
             self._journal_from_csv()
+        if resume and self.part.exists() and self.journal.exists():
+            self._check_header(self.part)
         if resume and self.part.exists() and self.journal.exists() and self._recover():
             self.f = open(self.part, "ab")
             self.j = open(self.journal, "a", encoding="utf-8")
@@ -351,15 +362,23 @@ class CsvWriter(RecordWriter):
             self.finished.clear()
             self.f = open(self.part, "wb")
             self.j = open(self.journal, "w", encoding="utf-8")
-            buf = io.StringIO()
-            csv.DictWriter(buf, fieldnames=SENTENCE_CSV_FIELDS).writeheader()
-            self.f.write(buf.getvalue().encode("utf-8"))
+            self.f.write(_csv_header())
             _fsync(self.f)
             self._journal_line(self.f.tell(), [])
 
+    def _check_header(self, path: Path) -> None:
+        """ResumeMismatchError when ``path`` does not start with this version's header (another
+        column layout): rows appended to it would not line up with its columns."""
+        header = _csv_header()
+        with open(path, "rb") as f:
+            first = f.read(len(header))
+        if not header.startswith(first):  # a header cut by a crash is a prefix; the journal covers that
+            raise ResumeMismatchError(self.out, "has other CSV columns than this version writes; "
+                                                "resuming would mix the two, so write a new output")
+
     def _journal_from_csv(self) -> None:
         keys: list[Key] = []
-        with open(self.part, encoding="utf-8", newline="") as f:
+        with open(self.part, encoding="utf-8-sig", newline="") as f:
             for row in csv.DictReader(f):
                 k = (csv_unsafe(row["doc_id"]), csv_unsafe(row["source_path"]))
                 if not keys or keys[-1] != k:
@@ -401,7 +420,7 @@ class CsvWriter(RecordWriter):
         w = csv.DictWriter(buf, fieldnames=SENTENCE_CSV_FIELDS)
         for r in records:
             w.writerows(csv_safe_row(row) for row in sentence_rows(r))
-        self.f.write(buf.getvalue().encode("utf-8"))
+        self.f.write(buf.getvalue().encode("utf-8"))  # no byte order mark after the file start
         _fsync(self.f)
         keys = [record_key(r) for r in records]
         self._journal_line(self.f.tell(), keys)

@@ -213,7 +213,7 @@ def test_cli_indicators_csv_acceptance(annotated, tmp_path):
     out = tmp_path / "t.csv"
     r = run("indicators", str(annotated), "-o", str(out))
     assert r.returncode == 0, r.stderr
-    rows = list(csv.DictReader(out.open(encoding="utf-8", newline="")))
+    rows = list(csv.DictReader(out.open(encoding="utf-8-sig", newline="")))
     assert rows and all(r["doc_id"] == "suining-2023" for r in rows)
     hit = [r for r in rows if r["value"] and float(r["value"]) == 93.16]
     assert len(hit) == 1
@@ -240,7 +240,7 @@ def test_cli_regulations(annotated, tmp_path):
     out = tmp_path / "laws.csv"
     r = run("regulations", str(annotated), "-o", str(out))
     assert r.returncode == 0, r.stderr
-    rows = list(csv.DictReader(out.open(encoding="utf-8", newline="")))
+    rows = list(csv.DictReader(out.open(encoding="utf-8-sig", newline="")))
     assert list(rows[0]) == ["name", "kind", "mentions", "documents"]
     by_name = {r["name"]: r for r in rows}
     assert by_name["遂宁市重大行政决策程序规定"]["kind"] == "规定"

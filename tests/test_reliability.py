@@ -614,7 +614,7 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_escaped(tmp_path):
     w = CsvWriter(out)
     w.write([rec])
     w.commit()
-    row = next(csv.DictReader(out.open(encoding="utf-8", newline="")))
+    row = next(csv.DictReader(out.open(encoding="utf-8-sig", newline="")))
     assert row["text"] == "'=HYPERLINK(\"x\")" and row["doc_id"] == "'-d"
     assert CsvWriter(out, resume=True).finished == {("-d", "-d.txt")}  # the key reads back unescaped
 

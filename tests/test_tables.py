@@ -16,3 +16,112 @@ def test_version_prints_the_package_version():
     r = run("--version")
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == f"govreport-nlp {nlp.__version__}"
+
+
+# --------------------------------------------------------------------------- the sentence CSV
+
+# an invented annotated record: two headings, three sentences, entities, scores on two sentences
+TEXT = "一、加强领导\n2023年办结案件12件。\n(一)完善制度\n=出台规定3项。"
+RECORD = {
+    "id": "d1", "source_path": "d1.txt", "title": "某市2023年度法治政府建设情况报告", "text": TEXT, "meta": {},
+    "paragraphs": [
+        {"start": 0, "end": 6, "heading": {"level": 1, "marker": "一、", "start": 0, "end": 6, "text": "一、加强领导"},
+         "sentences": [0]},
+        {"start": 7, "end": 20, "heading": None, "sentences": [1]},
+        {"start": 21, "end": 28, "heading": {"level": 2, "marker": "(一)", "start": 21, "end": 28, "text": "(一)完善制度"},
+         "sentences": [2]},
+        {"start": 29, "end": 38, "heading": None, "sentences": [3]},
+    ],
+    "sentences": [
+        {"start": 0, "end": 6, "text": "一、加强领导", "paragraph": 0, "label": "duty", "label_source": "headings",
+         "reason": "heading", "is_heading": True},
+        {"start": 7, "end": 20, "text": "2023年办结案件12件。", "paragraph": 1, "label": "measures",
+         "label_source": "model:m", "reason": "model", "is_heading": False,
+         "scores": {"duty": 0.1, "measures": 0.8, "problems": 0.05, "plans": 0.03, "other": 0.02}},
+        {"start": 21, "end": 28, "text": "(一)完善制度", "paragraph": 2, "label": "measures", "label_source": "headings",
+         "reason": "heading", "is_heading": True},
+        {"start": 29, "end": 38, "text": "=出台规定3项。", "paragraph": 3, "label": "measures",
+         "label_source": "model:m", "reason": "model", "is_heading": False,
+         "scores": {"duty": 0.02, "measures": 0.9, "problems": 0.03, "plans": 0.03, "other": 0.02}},
+    ],
+    "entities": [
+        {"start": 7, "end": 12, "type": "DATE", "text": "2023年", "source": "rules"},
+        {"start": 16, "end": 19, "type": "METRIC", "text": "12件", "target": False, "source": "rules"},
+        {"start": 34, "end": 36, "type": "METRIC", "text": "3项", "target": False, "source": "rules"},
+    ],
+}
+
+
+def test_sentence_rows_carry_score_heading_path_title_year_and_entity_offsets():
+    from nlp.io import SENTENCE_CSV_FIELDS, sentence_rows
+
+    for e in RECORD["entities"]:
+        assert TEXT[e["start"]:e["end"]] == e["text"]
+    rows = list(sentence_rows(RECORD))
+    assert [list(r) for r in rows] == [SENTENCE_CSV_FIELDS] * 4
+    assert [r["score"] for r in rows] == [None, 0.8, None, 0.9]
+    assert [r["heading_path"] for r in rows] == ["一、加强领导", "一、加强领导", "一、加强领导 > (一)完善制度",
+                                                 "一、加强领导 > (一)完善制度"]
+    assert {r["title"] for r in rows} == {RECORD["title"]} and {r["year"] for r in rows} == {2023}
+    assert rows[1]["entities"] == "DATE:7-12:2023年; METRIC:16-19:12件"
+    assert rows[3]["entities"] == "METRIC:34-36:3项" and rows[0]["entities"] == ""
+    untitled = {**RECORD, "title": "某市法治政府建设情况报告"}
+    assert {r["year"] for r in sentence_rows(untitled)} == {None}
+
+
+def test_sentence_csv_has_a_bom_the_new_columns_and_escapes_formulas(tmp_path):
+    from nlp.io import SENTENCE_CSV_FIELDS, write_sentence_csv
+    from nlp.outputs import CsvWriter
+
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    assert write_sentence_csv([RECORD], a) == 4
+    w = CsvWriter(b)
+    w.write([RECORD])
+    w.commit()
+    assert a.read_bytes() == b.read_bytes()
+    data = a.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbfdoc_id,") and data.count(b"\xef\xbb\xbf") == 1
+    rows = list(csv.DictReader(a.open(encoding="utf-8-sig", newline="")))
+    assert list(rows[0]) == SENTENCE_CSV_FIELDS
+    assert rows[1]["score"] == "0.8" and rows[0]["score"] == "" and rows[0]["year"] == "2023"
+    assert rows[3]["heading_path"] == "一、加强领导 > (一)完善制度" and rows[3]["text"] == "'=出台规定3项。"
+    assert rows[1]["entities"] == "DATE:7-12:2023年; METRIC:16-19:12件"
+
+
+def test_resumed_sentence_csv_has_one_bom_and_equals_an_uninterrupted_run(tmp_path):
+    from nlp.outputs import CsvWriter
+
+    second = {**RECORD, "id": "d2", "source_path": "d2.txt"}
+    ref = tmp_path / "ref.csv"
+    w = CsvWriter(ref)
+    w.write([RECORD])
+    w.write([second])
+    w.commit()
+    out = tmp_path / "o.csv"
+    w = CsvWriter(out)
+    w.write([RECORD])
+    w.close()  # interrupted after the first chunk
+    w = CsvWriter(out, resume=True)
+    assert w.finished == {("d1", "d1.txt")}
+    w.write([second])
+    w.commit()
+    assert out.read_bytes() == ref.read_bytes()
+    # a finished output resumed with nothing new keeps its keys and its single byte order mark
+    w = CsvWriter(out, resume=True)
+    assert w.finished == {("d1", "d1.txt"), ("d2", "d2.txt")}
+    w.commit()
+    assert out.read_bytes() == ref.read_bytes() and out.read_bytes().count(b"\xef\xbb\xbf") == 1
+
+
+def test_resuming_a_csv_with_other_columns_is_refused(tmp_path):
+    from nlp.outputs import CsvWriter, ResumeMismatchError
+
+    out = tmp_path / "o.csv"
+    out.write_text("doc_id,source_path,sentence\nd0,d0.txt,0\n", encoding="utf-8")
+    try:
+        CsvWriter(out, resume=True)
+    except ResumeMismatchError as e:
+        assert "columns" in str(e)
+    else:
+        raise AssertionError("an older column layout was resumed")
+    assert out.read_text(encoding="utf-8").startswith("doc_id,source_path,sentence\n")  # left as it was
