@@ -319,7 +319,7 @@ def _compare(paths: List[Path], n: int, seed: int, md: Optional[Path]) -> None:
         err.print(f"comparison → {md}")
 
 
-from .cli_tables import indicators, labels_app, regulations, report_cmd, show  # noqa: E402  (tables, report, pages, labels)
+from .cli_tables import entities, indicators, labels_app, regulations, report_cmd, show  # noqa: E402  (tables, report, pages, labels)
 from .cli_train import export_app, pretrain, train_app  # noqa: E402  (training and export)
 
 app.add_typer(train_app, name="train")
@@ -327,6 +327,7 @@ app.add_typer(export_app, name="export")
 app.command("pretrain")(pretrain)
 app.command("indicators")(indicators)
 app.command("regulations")(regulations)
+app.command("entities")(entities)
 app.command("report")(report_cmd)
 app.command("show")(show)
 app.add_typer(labels_app, name="labels")

@@ -1,5 +1,5 @@
-"""The table, corpus, page and label commands (``nlp indicators``, ``nlp regulations``, ``nlp report``,
-``nlp show``, ``nlp labels``): read annotated JSONL or Parquet or gold files, one library call, write the result."""
+"""The table, corpus, page and label commands (``nlp indicators``, ``nlp regulations``, ``nlp entities``,
+``nlp report``, ``nlp show``, ``nlp labels``): read annotated JSONL or Parquet or gold files, one library call, write the result."""
 
 from __future__ import annotations
 
@@ -69,6 +69,33 @@ def regulations(
         fail(f"{', '.join(map(str, paths))}: not annotated document records ({type(e).__name__}: {e})")
     write_table(regulation_rows(counts), REGULATION_FIELDS, output, REGULATION_TYPES)
     err.print(f"{len(counts)} regulation(s) from {len(records)} document(s) → {output}", highlight=False)
+
+
+def entities(
+    paths: List[Path] = typer.Argument(..., help="annotated JSONL or Parquet files written by nlp annotate"),
+    output: Path = typer.Option(..., "-o", "--output", help="entities.csv or entities.parquet"),
+) -> None:
+    """One row per entity across annotated reports: document, offsets, type, text, METRIC target, source, rule,
+    the sentence it stands in with its label and text."""
+    import nlp
+    from .frames import frame_rows, table_types
+    from .io import ReadError, write_table
+
+    _check_table_output(output)
+    docs = []
+    for p in paths:
+        try:
+            got = nlp.read(p)
+        except ReadError as e:
+            fail(str(e))
+        if not got:
+            fail(f"{p}: no annotated documents")
+        docs.extend(got)
+    types = table_types("entity")
+    rows = frame_rows(nlp.to_frame(docs, level="entity"))
+    write_table(rows, list(types), output, types)
+    err.print(f"{len(rows)} entit{'y' if len(rows) == 1 else 'ies'} from {len(docs)} document(s) → {output}",
+              highlight=False)
 
 
 def encoder_or_fail(encoder: Optional[str], labeller=None):

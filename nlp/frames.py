@@ -20,7 +20,8 @@ SENTENCE_COLUMNS: dict[str, str] = {
     **{f"score_{lab}": "float64" for lab in LABELS}}
 ENTITY_COLUMNS: dict[str, str] = {
     "doc_id": "string", "entity": "int64", "start": "int64", "end": "int64", "type": "string", "text": "string",
-    "target": "boolean", "source": "string", "rule": "string", "sentence": "Int64", "sentence_label": "string"}
+    "target": "boolean", "source": "string", "rule": "string", "sentence": "Int64", "sentence_label": "string",
+    "sentence_text": "string"}
 _PANDAS_TYPES = {"string": "string", "int": "Int64", "float": "float64", "bool": "bool"}
 
 
@@ -39,7 +40,8 @@ def _entity_rows(doc: Document) -> Iterable[dict[str, Any]]:
         inside = i >= 0 and e.end <= doc.sentences[i].end
         yield {"doc_id": doc.id, "entity": k, "start": e.start, "end": e.end, "type": e.type, "text": e.text,
                "target": bool(e.target) if e.type == "METRIC" else None, "source": e.source, "rule": e.rule,
-               "sentence": i if inside else None, "sentence_label": doc.sentences[i].label if inside else None}
+               "sentence": i if inside else None, "sentence_label": doc.sentences[i].label if inside else None,
+               "sentence_text": doc.sentences[i].text if inside else None}
 
 
 def _frame(rows: list[dict[str, Any]], columns: dict[str, str]) -> "pandas.DataFrame":
@@ -58,9 +60,9 @@ def _frame(rows: list[dict[str, Any]], columns: dict[str, str]) -> "pandas.DataF
 def to_frame(docs: Iterable[Document] | Document, level: str = "sentence") -> "pandas.DataFrame":
     """One row per sentence (``level="sentence"``: text, label, label source, reason, the
     probability of each label as ``score_<label>``), per entity (``"entity"``: span, type,
-    METRIC target flag, source, rule, the sentence it stands in and its label) or per indicator
-    (``"indicator"``: the columns of ``nlp.indicators.INDICATOR_FIELDS``: document, year,
-    what is measured, value, unit, qualifier, target …) of ``docs``."""
+    METRIC target flag, source, rule, the sentence it stands in, its label and text) or per
+    indicator (``"indicator"``: the columns of ``nlp.indicators.INDICATOR_FIELDS``: document,
+    year, what is measured, value, unit, qualifier, target …) of ``docs``."""
     if level not in LEVELS:
         raise ValueError(f"unknown level {level!r}; choose from {', '.join(LEVELS)}")
     if isinstance(docs, Document):
@@ -76,3 +78,32 @@ def to_frame(docs: Iterable[Document] | Document, level: str = "sentence") -> "p
     from .indicators import INDICATOR_FIELDS, INDICATOR_TYPES, indicator_rows
 
     return _frame(indicator_rows(docs), {c: _PANDAS_TYPES[INDICATOR_TYPES[c]] for c in INDICATOR_FIELDS})
+
+
+_TABLE_TYPES = {"string": "string", "int64": "int", "Int64": "int", "float64": "float", "bool": "bool", "boolean": "bool"}
+
+
+def table_types(level: str) -> dict[str, str]:
+    """The column types of a ``to_frame`` level as ``nlp.io.write_table`` takes them (string,
+    int, float, bool): the Parquet schema of the same table."""
+    if level == "sentence":
+        columns = SENTENCE_COLUMNS
+    elif level == "entity":
+        columns = ENTITY_COLUMNS
+    else:
+        raise ValueError(f"no table types for level {level!r}; choose sentence or entity")
+    return {c: _TABLE_TYPES[t] for c, t in columns.items()}
+
+
+def frame_rows(df: "pandas.DataFrame") -> list[dict[str, Any]]:
+    """The rows of a ``to_frame`` DataFrame as dicts of plain Python values (None for a missing
+    value), ready for ``nlp.io.write_table``."""
+    return [{c: _plain(v) for c, v in zip(df.columns, row)} for row in df.itertuples(index=False, name=None)]
+
+
+def _plain(v: Any) -> Any:
+    import pandas as pd
+
+    if v is None or v is pd.NA or (isinstance(v, float) and v != v):
+        return None
+    return v.item() if hasattr(v, "item") else v

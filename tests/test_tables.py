@@ -125,3 +125,70 @@ def test_resuming_a_csv_with_other_columns_is_refused(tmp_path):
     else:
         raise AssertionError("an older column layout was resumed")
     assert out.read_text(encoding="utf-8").startswith("doc_id,source_path,sentence\n")  # left as it was
+
+
+# --------------------------------------------------------------------------- nlp entities
+
+
+def test_entities_command_one_row_per_entity_csv_and_parquet(tmp_path):
+    import json
+
+    import pyarrow.parquet as pq
+
+    ann = tmp_path / "a.jsonl"
+    ann.write_text(json.dumps(RECORD, ensure_ascii=False) + "\n", encoding="utf-8")
+    out = tmp_path / "e.csv"
+    r = run("entities", str(ann), "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    assert out.read_bytes().startswith(b"\xef\xbb\xbfdoc_id,")
+    rows = list(csv.DictReader(out.open(encoding="utf-8-sig", newline="")))
+    assert len(rows) == 3
+    assert list(rows[0])[:6] == ["doc_id", "entity", "start", "end", "type", "text"]
+    assert {"target", "source", "rule", "sentence_label", "sentence_text"} <= set(rows[0])
+    assert rows[1]["type"] == "METRIC" and rows[1]["text"] == "12件" and (rows[1]["start"], rows[1]["end"]) == ("16", "19")
+    assert rows[1]["target"] == "False" and rows[0]["target"] == ""
+    assert rows[1]["sentence"] == "1" and rows[1]["sentence_label"] == "measures"
+    assert rows[1]["sentence_text"] == "2023年办结案件12件。"
+    assert rows[2]["sentence_text"] == "'=出台规定3项。"  # formula escaping kept
+
+    pq_out = tmp_path / "e.parquet"
+    r = run("entities", str(ann), str(ann), "-o", str(pq_out))
+    assert r.returncode == 0, r.stderr
+    table = pq.read_table(pq_out)
+    assert table.num_rows == 6
+    assert str(table.schema.field("start").type) == "int64" and str(table.schema.field("target").type) == "bool"
+    got = table.to_pylist()
+    assert got[1]["target"] is False and got[0]["target"] is None and got[2]["sentence_text"] == "=出台规定3项。"
+
+
+def test_entities_command_reads_the_parquet_that_annotate_writes(tmp_path, toy_report):
+    src = tmp_path / "r.txt"
+    src.write_text(toy_report, encoding="utf-8")
+    ann = tmp_path / "a.parquet"
+    r = run("annotate", str(src), "-o", str(ann), "--labeller", "headings", "--entities", "rules")
+    assert r.returncode == 0, r.stderr
+    out = tmp_path / "e.csv"
+    r = run("entities", str(ann), "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    rows = list(csv.DictReader(out.open(encoding="utf-8-sig", newline="")))
+    docs = nlp.read(ann)
+    assert len(rows) == len(docs[0].entities) > 0
+    for row in rows:
+        s, e = int(row["start"]), int(row["end"])
+        assert docs[0].text[s:e] == row["text"].removeprefix("'")
+
+
+def test_entities_command_bad_input_is_one_line(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("{not json\n", encoding="utf-8")
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("", encoding="utf-8")
+    for target in (tmp_path / "missing.jsonl", bad, empty):
+        out = tmp_path / "o.csv"
+        r = run("entities", str(target), "-o", str(out))
+        assert r.returncode == 1
+        lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+        assert len(lines) == 1 and lines[0].startswith(f"error: {target}: "), r.stderr
+        assert not out.exists()
+    r = run("entities", str(bad), "-o", str(tmp_path / "o.xlsx"))
+    assert r.returncode == 1 and r.stderr.startswith("error: ")
