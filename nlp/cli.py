@@ -334,6 +334,12 @@ app.add_typer(labels_app, name="labels")
 
 
 def main() -> None:
+    # transformers draws a "Loading weights" bar for every model it loads, into logs too; its bars
+    # follow the Hugging Face Hub switch, read when transformers is imported (later, lazily).
+    # HF_HUB_DISABLE_PROGRESS_BARS=0 in the environment brings them back.
+    import os
+
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     app()
 
 

@@ -192,3 +192,26 @@ def test_entities_command_bad_input_is_one_line(tmp_path):
         assert not out.exists()
     r = run("entities", str(bad), "-o", str(tmp_path / "o.xlsx"))
     assert r.returncode == 1 and r.stderr.startswith("error: ")
+
+
+# --------------------------------------------------------------------------- quiet model loading
+
+
+def test_annotate_with_a_model_prints_no_weight_loading_bar(tmp_path):
+    import os
+
+    from conftest import ROOT
+
+    model = ROOT / "models" / "classifier-small"
+    if not (model / "config.json").exists():
+        import pytest
+
+        pytest.skip("the shipped classifier is not in this checkout")
+    src = tmp_path / "r.txt"
+    src.write_text("一、主要工作\n我们完成了三项改革任务，办结案件120件。\n二、存在问题\n执法规范化水平仍需提升。\n",
+                   encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "HF_HUB_DISABLE_PROGRESS_BARS"}
+    r = subprocess.run([sys.executable, "-m", "nlp", "annotate", str(src), "--model", str(model),
+                        "-o", str(tmp_path / "a.jsonl")], capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    assert "Loading weights" not in r.stderr and "annotated 1 document(s)" in r.stderr
