@@ -157,7 +157,7 @@ def test_plan_document_duty_goes_to_plans(kind_model, tmp_path):
     lab.predict_proba = lambda texts, contexts=None: np.tile(probs[:1], (len(texts), 1))
     assert lab.label_alone(["基层执法力量仍然不足。", "组织执法培训3期。", "扫一扫在手机打开当前页"]) == ["problems", "duty", "other"]
     # the decoding search tries the plan-document rule when the model has a doc_kind/ folder
-    r = subprocess.run([sys.executable, "-m", "nlp", "train", "decoding", "--model", str(clf), "--dev",
+    r = subprocess.run([sys.executable, "-m", "nlp", "train", "decoding", "--model", str(clf), "--gold",
                         str(ROOT / "eval" / "gold" / "seed.jsonl"), "--dry-run", "--top", "200"],
                        capture_output=True, text=True, env={**__import__("os").environ, "COLUMNS": "200"})
     assert r.returncode == 0, r.stderr[-2000:]

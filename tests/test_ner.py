@@ -511,11 +511,15 @@ def test_default_entities_follow_the_shipped_entity_model(trained_ner, monkeypat
 
 def test_bad_entity_options_are_one_line_errors(tiny_bert, tmp_path):
     gold = str(ROOT / "eval" / "gold" / "seed.jsonl")
+    import os
+
+    no_models = dict(os.environ, GOVREPORT_MODELS=str(tmp_path / "no-models"))  # no shipped entity tagger
     for args, msg in [(["--entities", "both"], "unknown entities"),
                       (["--ner", str(tmp_path)], "not a model directory"),
                       (["--ner", str(tiny_bert)], "not the BIO entity tags"),
                       (["--entities", "model"], "--entities model needs an entity model made by `nlp train ner`; use --ner DIR")]:
-        r = run("eval", gold, "--labeller", "headings", "--bootstrap", "0", *args)
+        r = subprocess.run([sys.executable, "-m", "nlp", "eval", gold, "--labeller", "headings", "--bootstrap", "0", *args],
+                           capture_output=True, text=True, env=no_models)
         assert r.returncode != 0, args
         errs = [ln for ln in r.stderr.splitlines() if ln.startswith("error:")]
         assert errs and msg in errs[0] and "Traceback" not in r.stderr, r.stderr[-1500:]
