@@ -574,12 +574,23 @@ def entities_cell(entities: Iterable[Mapping[str, Any]]) -> str:
     return "; ".join(f"{e['type']}:{e['start']}-{e['end']}:{e['text']}" for e in entities)
 
 
+def record_year(rec: Mapping[str, Any]) -> int | None:
+    """The report year: ``meta.year`` (from the input table or ``--meta``), else the first
+    19xx/20xx 年 of the title."""
+    meta = rec.get("meta") or {}
+    y = meta.get("year")
+    if isinstance(y, (int, float)) and not isinstance(y, bool) and y == y:
+        return int(y)
+    if isinstance(y, str) and y.strip().isdigit():
+        return int(y.strip())
+    m = re.search(r"((?:19|20)\d{2})\s*年", rec.get("title") or "")
+    return int(m.group(1)) if m else None
+
+
 def sentence_rows(record: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """One row per sentence of an annotated document record: its document (id, source, title,
     report year), position, enclosing headings, label with its probability (``score``, the
     largest of the sentence's ``scores``; None without them), text and entities with offsets."""
-    from .summarize import record_year
-
     ents = record.get("entities", [])
     heading_paths = _heading_paths(record)
     year = record_year(record)

@@ -41,6 +41,7 @@ from typing import Any, Iterable, Mapping, Sequence, Union
 
 import numpy as np
 
+from .io import record_year
 from .indicators import indicator_rows, normalise_law, regulation_counts
 from .schema import LABELS, SECTION_LABELS, Document
 
@@ -400,19 +401,6 @@ def _as_record(doc: DocLike) -> Record:
 
 def _is_content_char(c: str) -> bool:
     return c.isalnum()  # CJK ideographs, letters and digits; punctuation and spaces are not content
-
-
-def record_year(rec: Record) -> int | None:
-    """The report year: ``meta.year`` (from the input table or ``--meta``), else the first
-    19xx/20xx 年 of the title."""
-    meta = rec.get("meta") or {}
-    y = meta.get("year")
-    if isinstance(y, (int, float)) and not isinstance(y, bool) and y == y:
-        return int(y)
-    if isinstance(y, str) and y.strip().isdigit():
-        return int(y.strip())
-    m = re.search(r"((?:19|20)\d{2})\s*年", rec.get("title") or "")
-    return int(m.group(1)) if m else None
 
 
 def record_issuer_level(rec: Record) -> str | None:

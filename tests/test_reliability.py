@@ -105,7 +105,7 @@ def test_output_lock_refuses_a_second_writer_naming_the_holder(tmp_path):
 
 
 def test_two_concurrent_runs_one_refused_at_once_the_other_equals_a_single_run(tmp_path):
-    d = corpus(tmp_path / "in", 800)
+    d = corpus(tmp_path / "in", 2400)  # long enough that the first run outlasts the second's start-up
     single = tmp_path / "single.jsonl"
     assert nlp("annotate", d, "-o", single, *HEADINGS, "--chunk-docs", 4).returncode == 0
     out = tmp_path / "o.jsonl"
