@@ -160,6 +160,29 @@ def hub_unreachable(timeout: float = 2.0) -> bool:
     return not _HUB_REACHABLE[key]
 
 
+def load_pretrained(auto_class: Any, src: str, what: str) -> tuple[Any, Any]:
+    """(tokenizer, model) of a Hugging Face directory or hub id, with ``auto_class`` (an
+    ``AutoModelFor…``): safetensors only (never a pickle), float32, local files only when ``src``
+    is a directory or the hub is unreachable. Any failure (missing, truncated or garbage files)
+    is one ``OSError`` naming ``src`` and ``what`` was being loaded."""
+    import torch
+    from transformers import AutoTokenizer
+
+    local = Path(src).exists()
+    files_only = local or hub_unreachable()
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(src, local_files_only=files_only)
+        model = auto_class.from_pretrained(src, local_files_only=files_only, use_safetensors=True, dtype=torch.float32)
+    except Exception as e:  # OSError; safetensors' SafetensorError; ValueError
+        where = "local directory" if local else ("hub id (no local directory of that name; "
+                                                 + ("the hub is unreachable and it is not in the local cache)" if files_only
+                                                    else "is the hub reachable?)"))
+        why = str(e).splitlines()[0] if str(e) else ""
+        raise OSError(f"cannot load {what} from {src!r} as a {where}: "
+                      f"{why if isinstance(e, OSError) else f'{type(e).__name__}: {why}'}") from None
+    return tokenizer, model
+
+
 @dataclass
 class RawText:
     text: str

@@ -160,23 +160,13 @@ class BertSentenceLabeller(SentenceLabeller):
 
     def __init__(self, model: str | Path, batch_size: int = 64, max_length: int | None = None, device: str | None = None):
         import torch
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        from transformers import AutoModelForSequenceClassification
 
-        from .io import hub_unreachable
+        from .io import load_pretrained
 
         src = str(model)
         local = Path(src).exists()
-        files_only = local or hub_unreachable()
-        try:  # safetensors only (never a pickle); a truncated or garbage file is one line, like a missing one
-            self.tokenizer = AutoTokenizer.from_pretrained(src, local_files_only=files_only)
-            self.model = AutoModelForSequenceClassification.from_pretrained(src, local_files_only=files_only,
-                                                                            use_safetensors=True, dtype=torch.float32)
-        except Exception as e:  # OSError; safetensors' SafetensorError; ValueError
-            where = "local directory" if local else ("hub id (no local directory of that name; "
-                                                     + ("the hub is unreachable and it is not in the local cache)" if files_only else "is the hub reachable?)"))
-            why = str(e).splitlines()[0] if str(e) else ""
-            raise OSError(f"cannot load a sentence classifier from {src!r} as a {where}: "
-                          f"{why if isinstance(e, OSError) else f'{type(e).__name__}: {why}'}") from None
+        self.tokenizer, self.model = load_pretrained(AutoModelForSequenceClassification, src, "a sentence classifier")
         id2label = {int(k): v for k, v in self.model.config.id2label.items()}
         if sorted(id2label.values()) != sorted(LABELS):
             raise OSError(f"{src}: model labels {sorted(id2label.values())} are not the report categories {list(LABELS)}; "

@@ -323,7 +323,7 @@ class BertEntityExtractor:
     def __init__(self, model: str | Path, mode: str = "combined", batch_size: int = 32, device: str | None = None,
                  combine_policy: dict[str, str] | None = None):
         import torch
-        from transformers import AutoModelForTokenClassification, AutoTokenizer
+        from transformers import AutoModelForTokenClassification
 
         if mode not in ("model", "combined"):
             raise ValueError(f"unknown entity mode {mode!r} for a model; choose from model, combined")
@@ -331,19 +331,9 @@ class BertEntityExtractor:
         local = Path(src).exists()
         if local and not (Path(src) / "config.json").exists():
             raise OSError(f"{src}: not a model directory (no config.json)")
-        from .io import hub_unreachable
+        from .io import load_pretrained
 
-        files_only = local or hub_unreachable()
-        try:  # safetensors only (never a pickle); a truncated or garbage file is one line, like a missing one
-            self.tokenizer = AutoTokenizer.from_pretrained(src, local_files_only=files_only)
-            self.model = AutoModelForTokenClassification.from_pretrained(src, local_files_only=files_only,
-                                                                         use_safetensors=True, dtype=torch.float32)
-        except Exception as e:  # OSError; safetensors' SafetensorError; ValueError
-            where = "local directory" if local else ("hub id (no local directory of that name; "
-                                                     + ("the hub is unreachable and it is not in the local cache)" if files_only else "is the hub reachable?)"))
-            why = str(e).splitlines()[0] if str(e) else ""
-            raise OSError(f"cannot load a token classifier from {src!r} as a {where}: "
-                          f"{why if isinstance(e, OSError) else f'{type(e).__name__}: {why}'}") from None
+        self.tokenizer, self.model = load_pretrained(AutoModelForTokenClassification, src, "a token classifier")
         if not getattr(self.tokenizer, "is_fast", False):
             raise OSError(f"{src}: the entity extractor needs a fast tokenizer (tokenizer.json) for character offsets")
         id2label = {int(k): v for k, v in self.model.config.id2label.items()}
