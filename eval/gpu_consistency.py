@@ -4,7 +4,7 @@ run on CUDA (default attention, batch 1, eager attention) and on the CPU.
     python eval/gpu_consistency.py --ner NER_DIR --model CLASSIFIER_DIR --gold ../shared/data/gold/dev.jsonl
 
 Written after a tagger scored dev strict micro-F1 0.684 when evaluated on an H100 during
-training and 0.890 on a CPU with the same weights (session 7)."""
+training and 0.890 on a CPU with the same weights."""
 
 from __future__ import annotations
 

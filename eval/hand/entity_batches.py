@@ -1,5 +1,5 @@
 """Labelling batches of entity paragraphs that are hard for the rules (the second entity batch
-of eval/hand/train_entities.jsonl was chosen this way, session 8).
+of eval/hand/train_entities.jsonl was chosen this way).
 
 From the `split: train` documents without hand entity labels yet, paragraphs of at most 700
 characters with at least one signal: an unbracketed title after a verb (印发/制定/贯彻…
