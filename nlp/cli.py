@@ -10,11 +10,10 @@ from typing import List, Optional
 import typer
 from rich.table import Table
 
-from .cli_options import err, fail, first_line, one_line, out, progress, shared_default
+from .cli_options import err, fail, first_line, one_line, out, progress
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="govreport-nlp: read, structure, classify and extract from Chinese rule-of-law government annual reports.")
-_fail, _shared_default, _progress = fail, shared_default, progress  # the names the commands below use
 
 
 def _print_version(value: bool) -> None:
@@ -35,17 +34,17 @@ def _labeller(model: Optional[str], labeller: Optional[str]):
     from .pipeline import default_labeller, get_labeller, load_model_labeller
 
     if model and labeller:
-        _fail("give either --model or --labeller, not both")
+        fail("give either --model or --labeller, not both")
     if model:
         try:
             return load_model_labeller(model)
         except (ValueError, OSError) as e:
-            _fail(f"{model}: {e}")
+            fail(f"{model}: {e}")
     if labeller:
         try:
             return get_labeller(labeller)
         except (ValueError, OSError) as e:
-            _fail(one_line(e))
+            fail(one_line(e))
     return default_labeller()
 
 
@@ -55,7 +54,7 @@ def _check_entities(ner: Optional[str], entities: Optional[str]) -> None:
     try:
         check_entities(ner, entities)
     except (ValueError, OSError) as e:
-        _fail(one_line(e))
+        fail(one_line(e))
 
 
 def _entity_extractor(ner: Optional[str], entities: Optional[str]):
@@ -67,7 +66,7 @@ def _entity_extractor(ner: Optional[str], entities: Optional[str]):
         return load_entities(ner, entities)
     except (ValueError, OSError) as e:
         msg = str(e).splitlines()[0]
-        _fail(msg if not ner or str(ner) in msg else f"{ner}: {msg}")
+        fail(msg if not ner or str(ner) in msg else f"{ner}: {msg}")
 
 
 class _AnnotateBar:
@@ -117,14 +116,14 @@ def annotate(
     from .pipeline import LabellerSpec
 
     if output.suffix.lower() not in OUTPUT_SUFFIXES:
-        _fail(f"{output}: output must end in {' or '.join(OUTPUT_SUFFIXES)}")
+        fail(f"{output}: output must end in {' or '.join(OUTPUT_SUFFIXES)}")
     if model and labeller:
-        _fail("give either --model or --labeller, not both")
+        fail("give either --model or --labeller, not both")
     if engine not in ENGINES:
-        _fail(f"unknown --engine {engine!r}; choose from {', '.join(ENGINES)}")
+        fail(f"unknown --engine {engine!r}; choose from {', '.join(ENGINES)}")
     _check_entities(ner, entities)
     if workers < 0 or chunk_docs < 1 or (batch_size is not None and batch_size < 1):
-        _fail("--workers must be ≥ 0, --chunk-docs and --batch-size ≥ 1")
+        fail("--workers must be ≥ 0, --chunk-docs and --batch-size ≥ 1")
     workers = workers or (os.cpu_count() or 1)
     if engine == "ray":
         from .ray_engine import import_ray
@@ -132,17 +131,17 @@ def annotate(
         try:
             import_ray()
         except RuntimeError as e:
-            _fail(str(e))
+            fail(str(e))
     try:
         prepare_output(paths, output)  # before any work: unwritable, a directory, or one of the inputs
     except OutputError as e:
-        _fail(str(e))
+        fail(str(e))
     spec = LabellerSpec(model=model, name=labeller, backend=backend, batch_size=batch_size, device=device,
                         ner=ner, entities=entities)
 
     def fail_model(e: Exception) -> None:
         msg = one_line(e)
-        _fail(f"{model}: {msg}" if model and not msg.startswith(str(model)) and str(ner or "") not in msg else msg)
+        fail(f"{model}: {msg}" if model and not msg.startswith(str(model)) and str(ner or "") not in msg else msg)
 
     try:
         spec.check()
@@ -162,12 +161,12 @@ def annotate(
     except LabellerLoadError as e:
         fail_model(e)
     except ResumeMismatchError as e:
-        _fail(f"{e} (--resume --force adds to it anyway)")
+        fail(f"{e} (--resume --force adds to it anyway)")
     except OutputError as e:
-        _fail(str(e))
+        fail(str(e))
     except KeyboardInterrupt as e:
         bar.close()
-        _fail(f"interrupted; finished documents are kept in {output}.part*: rerun with --resume", 128 + getattr(e, "signum", 2))
+        fail(f"interrupted; finished documents are kept in {output}.part*: rerun with --resume", 128 + getattr(e, "signum", 2))
     finally:
         bar.close()
     shown = 50
@@ -207,14 +206,14 @@ def summarize(
     from .pipeline import annotate_file
 
     if method not in sm.METHODS:
-        _fail(f"unknown --method {method!r}; choose from {', '.join(sm.METHODS)}")
+        fail(f"unknown --method {method!r}; choose from {', '.join(sm.METHODS)}")
     if k < 1 or (budget is not None and budget < 1) or figures < 0:
-        _fail("--k and --budget must be ≥ 1, --figures ≥ 0")
+        fail("--k and --budget must be ≥ 1, --figures ≥ 0")
     lab = _labeller(model, None)
     try:
         doc = annotate_file(path, lab)
     except ReadError as e:
-        _fail(str(e))
+        fail(str(e))
     enc = encoder_or_fail(encoder, lab) if method == "centrality" else None
     s = sm.summarize(doc, method=method, k=k, budget=budget, encoder=enc, n_figures=figures,
                      min_confidence=min_confidence)
@@ -259,17 +258,17 @@ def eval_cmd(
         _compare(paths, bootstrap_n or 1000, seed, md)
         return
     if len(paths) != 1:
-        _fail("give one gold file (or --compare with metrics JSON files)")
+        fail("give one gold file (or --compare with metrics JSON files)")
     gold = paths[0]
     try:
         docs = ev.load_gold(gold)
     except ReadError as e:  # GoldError: one line per problem
         for line in e.lines()[:-1]:
             err.print(f"[red]error:[/red] {line}", highlight=False, soft_wrap=True)
-        _fail(e.lines()[-1])
+        fail(e.lines()[-1])
     ext = _entity_extractor(ner, entities)
     lab = _labeller(model, labeller)
-    pred = ev.predict(docs, lab, entity_fn=ext.entities if ext is not None else None, progress=_progress("eval"))
+    pred = ev.predict(docs, lab, entity_fn=ext.entities if ext is not None else None, progress=progress("eval"))
     if ner or entities or ext is not None:
         pred.system = f"{pred.system} + {ext.name if ext is not None else 'rules'}"
     m = ev.score(docs, pred)
