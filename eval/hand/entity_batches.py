@@ -23,6 +23,12 @@ paragraphs where the rules find any entity. At most `--per-doc` paragraphs of on
 while others remain, of at most 600 characters; the batches are named batch1.txt, batch2.txt, …
 
     python eval/hand/entity_batches.py --out DIR --focus unbracketed --exclude-labelled-paragraphs --n 400
+
+`--merge FILE …` appends labelled batches written back in that form to the hand file (`--hand`) as
+standoff records (nlp.training.hand_entities.standoff_entities), in document and paragraph order;
+a paragraph already in the hand file or in two of the files is refused.
+
+    python eval/hand/entity_batches.py --merge DIR/batch1.labels.tsv DIR/batch2.labels.tsv
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from pathlib import Path
 from nlp.extract import extract
 from nlp.text import build_document
 from nlp.training.data import load_reports
+from nlp.training.hand_entities import read_entity_tsv, standoff_entities
 
 BRACKETED = re.compile(r"《[^《》]*》")
 SIGNALS = {
@@ -119,7 +126,8 @@ def pick_unbracketed(cands, n: int, per_doc: int, rng: random.Random):
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", required=True)
+    ap.add_argument("--out")
+    ap.add_argument("--merge", nargs="+", metavar="FILE", help="labelled batches (doc|para TAB TYPE TAB span TAB n) to append to --hand")
     ap.add_argument("--data", default="../shared/data")
     ap.add_argument("--hand", default="eval/hand/train_entities.jsonl")
     ap.add_argument("--n", type=int, default=440)
@@ -129,6 +137,12 @@ def main() -> None:
     ap.add_argument("--exclude-labelled-paragraphs", action="store_true")
     ap.add_argument("--per-doc", type=int, default=3)
     args = ap.parse_args()
+    if args.merge:
+        n_para, n_rec = merge(args.merge, args.hand, args.data)
+        print(f"{n_para} paragraphs ({n_rec} records) appended to {args.hand}")
+        return
+    if not args.out:
+        ap.error("give --out DIR to write batches, or --merge FILE … to append labelled ones")
     rng = random.Random(args.seed)
     if args.focus == "unbracketed":
         cands = unbracketed_candidates(args.data, args.hand, args.exclude_labelled_paragraphs)
@@ -155,6 +169,30 @@ def main() -> None:
     pick.sort(key=lambda c: (c[0], c[1]))
     write_batches(pick, Path(args.out), args.batches, "batch_{}.txt", 0)
     print(f"{len(pick)} paragraphs in {args.batches} batches under {args.out}")
+
+
+def merge(files: list[str], hand: str, data: str) -> tuple[int, int]:
+    """Append the labelled batches ``files`` to the standoff file ``hand``; returns the number of
+    paragraphs and of records appended. Refuses (ValueError) a paragraph already labelled in
+    ``hand`` or given by two files, before writing anything."""
+    done = _labelled_keys(hand)
+    labels: dict[str, list] = {}
+    for f in files:
+        for key, items in read_entity_tsv(f).items():
+            doc, para = key.split("|")
+            if (doc, int(para)) in done:
+                raise ValueError(f"{f}: {key} is already in {hand}")
+            if key in labels:
+                raise ValueError(f"{f}: {key} is labelled in two of the files")
+            labels[key] = items
+    records = standoff_entities(labels, data)
+    records.sort(key=lambda r: (r["doc"], r["para"], r["start"]))
+    text = Path(hand).read_text(encoding="utf-8")
+    if text and not text.endswith("\n"):
+        text += "\n"
+    text += "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+    Path(hand).write_text(text, encoding="utf-8")
+    return len(labels), len(records)
 
 
 def write_batches(pick, out: Path, batches: int, name: str, first: int) -> None:
