@@ -3,6 +3,7 @@ configs (``nlp.training.config``), one call into ``nlp.training``, one line prin
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Optional
 
@@ -81,7 +82,8 @@ def train_decoding(
 ) -> None:
     """Choose the document-aware decoding (heading prior, order-aware Viterbi, plan documents when
     MODEL/doc_kind/ exists, the problems cue) of a classifier on hand-labelled training documents
-    (document-level cross-validation) and write it to MODEL/decoding.json."""
+    (document-level cross-validation) and write it to MODEL/decoding.json. Where MODEL/validation.json
+    lists the documents held out from its training, only those are used."""
     from .training.decoding import report_lines, trials_table, tune_decoding
     from .training.hand import hand_gold_documents
 
@@ -91,6 +93,10 @@ def train_decoding(
         if gold is None:
             docs = hand_gold_documents(hand, shared_default(reports, "reports.jsonl", "--reports").parent)
             where = f"{len(docs)} hand-labelled training documents of {hand}"
+            if (model / "validation.json").exists():  # the documents the model was not trained on
+                held = set(json.loads((model / "validation.json").read_text(encoding="utf-8"))["documents"])
+                docs = [d for d in docs if d.doc_id in held]
+                where = f"the {len(docs)} hand-labelled training documents held out from training (validation.json)"
         else:
             docs, where = str(gold), str(gold)
         best, trials, cv_result = tune_decoding(model, docs, write=not dry_run, cv=cv)

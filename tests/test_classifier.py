@@ -201,3 +201,51 @@ def test_decoding_cross_validation_shows_the_optimism_of_choosing_on_dev():
     assert sorted(f["chosen"]["heading_weight"] for f in cv.per_fold) == [0.0, 0.3, 0.3, 0.3]
     with pytest.raises(ValueError, match="--cv needs 2 to 4 folds"):
         cross_validate(docs, configs, [a, b], folds=5)
+
+
+def test_the_epoch_is_chosen_on_held_out_training_documents_and_dev_is_read_only_after(tiny_bert, toy_reports, tmp_path,
+                                                                                      monkeypatch):
+    """Early stopping scores documents held out of the hand-labelled training documents (every
+    sentence of them left out of training); the development gold is read only once the choice is
+    made (validation.json written), to report it."""
+    from nlp import evaluate as ev
+    from nlp.text import build_document
+    from nlp.training.classify import train_classifier
+    from nlp.training.config import ClassifyConfig
+    from nlp.training.hand import standoff_from_keys
+
+    keys = {}
+    for i in range(6):
+        doc = build_document(TOY_REPORT, f"toy-{i}")
+        for pi, p in enumerate(doc.paragraphs):
+            for sid in p.sentence_ids:
+                s = doc.sentences[sid]
+                keys[f"toy-{i}|{pi}|{s.start - p.start}|{s.end - p.start}"] = "problems" if "有待" in s.text else "measures"
+    hand = tmp_path / "hand.jsonl"
+    hand.write_text("\n".join(json.dumps(x) for x in standoff_from_keys(keys, toy_reports.parent)), encoding="utf-8")
+    out = tmp_path / "cls"
+    dev = ROOT / "eval" / "gold" / "seed.jsonl"
+    reads = []
+    load_gold = ev.load_gold
+
+    def spy(path, *a, **k):
+        reads.append((str(path), (out / "validation.json").exists()))
+        return load_gold(path, *a, **k)
+
+    monkeypatch.setattr(ev, "load_gold", spy)
+    cfg = ClassifyConfig(output=str(out), base=str(tiny_bert), reports=str(toy_reports), dev_gold=str(dev),
+                         hand_labels=[str(hand)], epochs=2, batch_size=8, valid_fraction=0.34)
+    summary = train_classifier(cfg, progress=False)
+    n = len(build_document(TOY_REPORT).sentences)
+    held = json.loads((out / "validation.json").read_text())["documents"]
+    assert len(held) == 2 and summary["validation_documents"] == 2 and summary["validation_sentences"] == 2 * n
+    assert summary["train_examples"] == 4 * n  # every sentence of a held-out document left out, weak ones included
+    assert all("valid_macro_f1_context" in h and not any(k.startswith("dev") for k in h) for h in summary["history"])
+    assert summary["best_valid_macro_f1_context"] == max(h["valid_macro_f1_context"] for h in summary["history"])
+    assert reads and all(path == str(dev) and chosen for path, chosen in reads)  # dev only after the choice
+    assert "dev_macro_f1_context" in summary["dev"]
+    assert "held-out training documents" in (out / "README.md").read_text(encoding="utf-8")
+    # the decoding is then chosen on those held-out documents only
+    r = run("train", "decoding", "--model", str(out), "--hand", str(hand), "--reports", str(toy_reports), "--cv", "2")
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "the 2 hand-labelled training documents held out from training" in " ".join(r.stderr.split())

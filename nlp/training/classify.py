@@ -3,9 +3,13 @@
 Data: weak labels of the ``split: train`` reports and the corpus' government work reports
 (``nlp.training.data``), optionally hand labels (weighted higher). Each example is a text
 pair (heading-path context, sentence), as ``nlp.modeling`` reads them at inference.
-Class-weighted cross-entropy, fixed seeds, early stopping on the dev gold scored by the
-evaluation harness with the document in view; the best model is written as a normal HF
-directory with a model card.
+Class-weighted cross-entropy, fixed seeds, early stopping on held-out training documents: a
+share of the wholly hand-labelled ``split: train`` documents (stratified by document kind) is
+left out of training, every sentence of them, and scored by the evaluation harness with the
+document in view after each epoch. The development gold is scored once, with the chosen model,
+for the model card; it never chooses. The best model is written as a normal HF directory with a
+model card and ``validation.json`` (the held-out documents, which ``nlp train decoding`` then
+chooses the decoding on).
 """
 
 from __future__ import annotations
@@ -25,6 +29,28 @@ from .data import LabelledSentence, weak_gwr_sentences, weak_sentences
 from .config import ClassifyConfig
 
 
+
+
+def validation_documents(cfg: ClassifyConfig) -> list:
+    """The held-out training documents (``GoldDocument``s of ``hand_gold_documents``):
+    ``cfg.valid_fraction`` of the wholly hand-labelled documents of each kind (at least one of a kind
+    that has two or more), drawn with ``cfg.seed``; none without hand labels or with ``valid_fraction`` 0."""
+    from .data import load_reports
+    from .hand import hand_gold_documents
+
+    if cfg.valid_fraction <= 0 or not cfg.hand_labels:
+        return []
+    data_dir = Path(cfg.reports).parent
+    docs = {d.doc_id: d for path in cfg.hand_labels for d in hand_gold_documents(path, data_dir)}
+    kinds = {r["id"]: r.get("kind") or "report" for r in load_reports(cfg.reports, "train")}
+    rng = random.Random(cfg.seed)
+    held = []
+    for kind in sorted({kinds.get(d, "report") for d in docs}):
+        ids = sorted(d for d in docs if kinds.get(d, "report") == kind)
+        rng.shuffle(ids)
+        if len(ids) >= 2:  # a kind with one document keeps it for training
+            held += ids[: max(1, round(cfg.valid_fraction * len(ids)))]
+    return [docs[d] for d in sorted(held)]
 
 
 def _examples(cfg: ClassifyConfig) -> list[LabelledSentence]:
@@ -93,7 +119,13 @@ def train_classifier(cfg: ClassifyConfig, progress: bool = True) -> dict:
     model = AutoModelForSequenceClassification.from_pretrained(
         cfg.base, num_labels=len(LABELS), id2label=dict(enumerate(LABELS)), label2id={l: i for i, l in enumerate(LABELS)},
         local_files_only=local, dtype=torch.float32)  # a half-precision checkpoint is trained in fp32 (+ bf16 autocast)
-    examples = _examples(cfg)
+    if cfg.reset_head:  # a fine-tuned classifier as the encoder: its head starts afresh
+        head = model.classifier
+        head.weight.data.normal_(mean=0.0, std=model.config.initializer_range)
+        head.bias.data.zero_()
+    valid = validation_documents(cfg)
+    held = {d.doc_id for d in valid}
+    examples = [e for e in _examples(cfg) if e.doc_id not in held]
     rng = random.Random(cfg.seed)
     rng.shuffle(examples)
     if cfg.weak_per_label:
@@ -142,10 +174,10 @@ def train_classifier(cfg: ClassifyConfig, progress: bool = True) -> dict:
             opt.zero_grad(set_to_none=True)
             bar.set_postfix(loss=f"{float(loss.detach()):.3f}")
         entry = {"epoch": epoch + 1, "minutes": round((time.time() - t0) / 60, 2)}
-        if cfg.dev_gold:
-            metrics = _dev_scores(model, tokenizer, cfg)
+        if valid:
+            metrics = _scores(model, tokenizer, cfg, valid, "valid")
             entry.update(metrics)
-            score = metrics["dev_macro_f1_context"]
+            score = metrics["valid_macro_f1_context"]
         else:
             score = float(epoch)
         history.append(entry)
@@ -162,7 +194,16 @@ def train_classifier(cfg: ClassifyConfig, progress: bool = True) -> dict:
     summary = {"config": asdict(cfg), "train_examples": len(examples), "train_label_counts": dict(counts),
                "hand_label_counts": dict(Counter(e.label for e in examples if e.source == "hand")),
                "class_weights": dict(zip(LABELS, [round(float(x), 3) for x in class_weights.cpu()])),
-               "best_epoch": best_epoch, "best_dev_macro_f1_context": best if cfg.dev_gold else None, "history": history}
+               "validation_documents": len(valid),
+               "validation_sentences": sum(len(p.sentences) for d in valid for p in d.paragraphs),
+               "best_epoch": best_epoch, "best_valid_macro_f1_context": best if valid else None, "history": history}
+    if best_epoch > 0:
+        (out / "validation.json").write_text(json.dumps(
+            {"documents": [d.doc_id for d in valid], "hand_labels": list(cfg.hand_labels),
+             "valid_fraction": cfg.valid_fraction, "seed": cfg.seed}, indent=1), encoding="utf-8")
+        if cfg.dev_gold:  # confirmation only: the chosen model, scored once
+            summary["dev"] = _scores(AutoModelForSequenceClassification.from_pretrained(str(out), dtype=torch.float32),
+                                     tokenizer, cfg, None, "dev")
     (out / "training_summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
     if best_epoch > 0:
         from ..modeling import DecodingConfig
@@ -174,8 +215,9 @@ def train_classifier(cfg: ClassifyConfig, progress: bool = True) -> dict:
     return summary
 
 
-def _dev_scores(model, tokenizer, cfg: ClassifyConfig) -> dict:
-    """Dev macro-F1 with the document in view and sentence alone, through the harness."""
+def _scores(model, tokenizer, cfg: ClassifyConfig, docs: list | None, name: str) -> dict:
+    """Macro-F1 with the document in view and sentence alone, through the harness, on ``docs``
+    (gold documents) or, for ``None``, on the development gold."""
     import tempfile
 
     from .. import evaluate as ev
@@ -185,12 +227,13 @@ def _dev_scores(model, tokenizer, cfg: ClassifyConfig) -> dict:
         model.save_pretrained(d, safe_serialization=True)
         tokenizer.save_pretrained(d)
         lab = BertSentenceLabeller(d, max_length=cfg.max_length)
-        docs = ev.load_gold(cfg.dev_gold)
+        if docs is None:
+            docs = ev.load_gold(cfg.dev_gold)
         m = ev.score(docs, ev.predict(docs, lab))
     model.train()
-    return {"dev_macro_f1_context": m["classification"]["sentence"]["macro_f1"],
-            "dev_macro_f1_alone": m["classification"]["sentence_alone"]["macro_f1"],
-            "dev_f1_context": {k: round(v["f1"], 4) for k, v in m["classification"]["sentence"]["per_label"].items()}}
+    return {f"{name}_macro_f1_context": m["classification"]["sentence"]["macro_f1"],
+            f"{name}_macro_f1_alone": m["classification"]["sentence_alone"]["macro_f1"],
+            f"{name}_f1_context": {k: round(v["f1"], 4) for k, v in m["classification"]["sentence"]["per_label"].items()}}
 
 
 def baseline_scores(dev_gold: str, tfidf_dir: str | Path | None = None) -> dict[str, dict]:
@@ -232,7 +275,9 @@ def write_model_card(out: Path, summary: dict, cfg: ClassifyConfig, baselines: d
         + (f"; at most {cfg.weak_per_label} weak-labelled sentences per label." if cfg.weak_per_label else "."),
         f"- label counts: {json.dumps(summary['train_label_counts'], ensure_ascii=False)}; "
         f"hand-labelled: {json.dumps(summary.get('hand_label_counts', {}), ensure_ascii=False)}",
-        "- model selection: `gold/dev.jsonl` (never trained on).", "",
+        f"- model selection: {summary.get('validation_documents', 0)} held-out hand-labelled training documents "
+        f"({summary.get('validation_sentences', 0)} sentences, not trained on: `validation.json`); "
+        "`gold/dev.jsonl` is scored once with the chosen model and never chooses.", "",
         "## Recipe", "",
     ]
     if pre:
@@ -244,20 +289,29 @@ def write_model_card(out: Path, summary: dict, cfg: ClassifyConfig, baselines: d
     else:
         lines += [f"Encoder: `{cfg.base}`.", ""]
     lines += [f"Fine-tuning: `{cfg.command_line()}` (seed {cfg.seed}; class-weighted cross-entropy; "
-              f"context dropped for {cfg.context_dropout:.0%} of examples; early stopping on dev; best epoch {summary['best_epoch']}).", "",
-              "## Scores on `gold/dev.jsonl` (sentence macro-F1, `nlp eval`)", "",
-              "| system | in context | sentence alone |", "|---|---|---|"]
-    if best:
-        lines.append(f"| this model | {best.get('dev_macro_f1_context', float('nan')):.3f} | {best.get('dev_macro_f1_alone', float('nan')):.3f} |")
+              f"context dropped for {cfg.context_dropout:.0%} of examples; early stopping on the held-out training documents; "
+              f"best epoch {summary['best_epoch']}).", "",
+              "## Scores (sentence macro-F1 through the evaluation harness, default decoding)", "",
+              "| system | held-out training documents, in context | alone | dev, in context | dev, alone |",
+              "|---|---|---|---|---|"]
+    dev = summary.get("dev") or {}
+    nan = float("nan")
+    lines.append(f"| this model | {best.get('valid_macro_f1_context', nan):.3f} | {best.get('valid_macro_f1_alone', nan):.3f} "
+                 f"| {dev.get('dev_macro_f1_context', nan):.3f} | {dev.get('dev_macro_f1_alone', nan):.3f} |")
     for name, sc in (baselines or {}).items():
-        lines.append(f"| {name} baseline | {sc['context']:.3f} | {sc['alone']:.3f} |")
-    if best.get("dev_f1_context"):
-        lines += ["", "Per label, in context: " + ", ".join(f"{k} {v:.3f}" for k, v in best["dev_f1_context"].items()) + "."]
-    lines += ["", "Dev was used for model selection, so these scores overstate held-out quality.", ""]
+        lines.append(f"| {name} baseline | | | {sc['context']:.3f} | {sc['alone']:.3f} |")
+    for key, what in (("valid_f1_context", "held-out training documents"), ("dev_f1_context", "dev")):
+        per = best.get(key) or dev.get(key)
+        if per:
+            lines += ["", f"Per label on {what}, in context: " + ", ".join(f"{k} {v:.3f}" for k, v in per.items()) + "."]
+    lines += ["", "`nlp train decoding --model DIR` then chooses the decoding on the held-out training documents "
+              "(`validation.json`); `nlp eval` gives the scores with it.", ""]
     (out / "README.md").write_text("\n".join(lines), encoding="utf-8")
 
 
 def summary_line(s: dict, output: str) -> str:
     """One line on a finished fine-tuning run (``train_classifier``'s summary)."""
-    return (f"trained on {s['train_examples']} sentences; best epoch {s['best_epoch']}, "
-            f"dev macro-F1 {s['best_dev_macro_f1_context']} → {output}")
+    dev = (s.get("dev") or {}).get("dev_macro_f1_context")
+    return (f"trained on {s['train_examples']} sentences; best epoch {s['best_epoch']}, macro-F1 on "
+            f"{s.get('validation_documents', 0)} held-out training documents {s.get('best_valid_macro_f1_context')}"
+            + (f", dev (scored once) {dev:.4f}" if dev is not None else "") + f" → {output}")

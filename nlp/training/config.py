@@ -115,7 +115,12 @@ class ClassifyConfig(TrainingConfig):
     reports: str = option(help="reports.jsonl (default: ../shared/data/reports.jsonl)", exists=True)
     corpus: str | None = option(None, cli=False)  # beside reports when present
     dev_gold: str | None = option(None, flag="--dev", exists=True,
-                                  help="gold JSONL for early stopping (default: ../shared/data/gold/dev.jsonl)")
+                                  help="gold JSONL scored once with the chosen model, for the model card; never used "
+                                       "to choose (default: ../shared/data/gold/dev.jsonl)")
+    valid_fraction: float = option(0.2, min=0, max=1, below_max=True,
+                                   help="share of the wholly hand-labelled training documents held out (every sentence "
+                                        "of them) to choose the epoch; 0: keep the last epoch")
+    reset_head: bool = option(False, help="start a new classification head (when --base is a fine-tuned classifier)")
     epochs: int = option(3, min=1)
     batch_size: int = option(32, min=1)
     lr: float = option(5e-5, min=0)
