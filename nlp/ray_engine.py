@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import sys
 from typing import Any, Iterable, Iterator
@@ -33,6 +34,24 @@ def import_ray():
     except ImportError:
         raise RuntimeError("the Ray engine needs Ray: pip install 'govreport-nlp[ray]' (or pip install 'ray[data]')") from None
     return ray
+
+
+class RayConnectionError(ConnectionError):
+    """The Ray cluster at an address could not be joined (the message says why, with the usual fix)."""
+
+
+def connect(ray, address: str, **kw: Any) -> None:
+    """``ray.init(address=...)``; a failure is one ``RayConnectionError``. A cluster started by
+    ``ray start`` (Ray 2.60) requires token authentication: a driver without ``RAY_AUTH_MODE=token``
+    is refused, and the message says so."""
+    try:
+        ray.init(address=address, **kw)
+    except ConnectionError as e:
+        why = (str(e).splitlines() or [type(e).__name__])[0]
+        hint = "" if os.environ.get("RAY_AUTH_MODE") else (
+            "; a cluster started by `ray start` uses token authentication: set RAY_AUTH_MODE=token "
+            "(the token is read from ~/.ray/auth_token, RAY_AUTH_TOKEN_PATH or RAY_AUTH_TOKEN)")
+        raise RayConnectionError(f"cannot join the Ray cluster at {address}: {why}{hint}") from None
 
 
 class ChunkAnnotator:
@@ -73,9 +92,9 @@ def _init_ray(workers: int) -> bool:
         return False
     kw: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "logging_level": logging.WARNING}
     if os.environ.get("RAY_ADDRESS"):
-        ray.init(address=os.environ["RAY_ADDRESS"], **kw)
+        connect(ray, os.environ["RAY_ADDRESS"], **kw)
     else:
-        ray.init(num_cpus=max(os.cpu_count() or 1, workers), **kw)
+        ray.init(address="local", num_cpus=max(os.cpu_count() or 1, workers), **kw)  # new, even beside a `ray start`
     return True
 
 
@@ -173,12 +192,47 @@ class DatasetAnnotator:
                                                ("record", pa.string()), ("error", pa.string())]))
 
 
-def annotate_dataset(ds, spec: LabellerSpec, batch_docs: int = 32, concurrency: int = 1, num_cpus: float = 1,
-                     num_gpus: float = 0, text_column: str = "text", id_column: str | None = "id"):
+RESERVED_CPUS = 1.0  # left free beside the actor pool for Ray Data's read and write tasks
+
+
+def pool_resources(cpus: float, concurrency: int | None = None, num_cpus: float | None = None) -> tuple[int, float]:
+    """(actors, CPUs per actor) for a pool on ``cpus`` CPUs that leaves Ray Data's read and
+    write tasks room: one CPU (half the CPUs on a one-CPU cluster) stays free. Without
+    ``concurrency``, one actor per remaining whole CPU (at least one); without ``num_cpus``,
+    one CPU per actor, or an equal share of the remaining CPUs where that is less. A pool
+    that takes every CPU deadlocks: the reads its batches wait for can never be scheduled."""
+    if concurrency is not None and concurrency < 1:
+        raise ValueError(f"concurrency must be at least 1, not {concurrency}")
+    if num_cpus is not None and num_cpus < 0:
+        raise ValueError(f"num_cpus must be at least 0, not {num_cpus}")
+    usable = max(0.0, cpus - min(RESERVED_CPUS, cpus / 2))
+    n = concurrency or max(1, int(usable))
+    if num_cpus is None:
+        num_cpus = math.floor(min(1.0, usable / n) * 10_000) / 10_000  # Ray takes 4 decimals
+    return n, num_cpus
+
+
+def cluster_cpus(ray) -> float:
+    """The CPUs free on the cluster now (all of its CPUs when less than one is free)."""
+    if not ray.is_initialized():
+        ray.init()  # as Ray Data itself would on first use (RAY_ADDRESS or a local instance)
+    free = float(ray.available_resources().get("CPU", 0.0))
+    return free if free >= 1 else float(ray.cluster_resources().get("CPU", 0.0))
+
+
+def annotate_dataset(ds, spec: LabellerSpec, batch_docs: int = 32, concurrency: int | None = None,
+                     num_cpus: float | None = None, num_gpus: float = 0, text_column: str = "text",
+                     id_column: str | None = "id"):
     """A Ray Dataset of annotations, one row per input document: ``id``, ``source_path``,
     ``record`` (the JSONL record as text) and ``error`` (why the document failed, else
-    null). ``ds`` has ``bytes`` and ``path`` columns or a text column."""
+    null). ``ds`` has ``bytes`` and ``path`` columns or a text column.
+
+    ``concurrency`` actors (default: one per free CPU of the cluster, one CPU left for
+    reading and writing) of ``num_cpus`` CPUs each (default: 1, or a share of the CPUs when
+    ``concurrency`` actors of one CPU would take them all); see ``pool_resources``."""
     ray = import_ray()
+    if concurrency is None or num_cpus is None:
+        concurrency, num_cpus = pool_resources(cluster_cpus(ray), concurrency, num_cpus)
     return ds.map_batches(DatasetAnnotator, fn_constructor_kwargs={"spec": spec, "text_column": text_column,
                                                                   "id_column": id_column},
                           batch_size=batch_docs, batch_format="pyarrow", num_cpus=num_cpus, num_gpus=num_gpus,
