@@ -21,8 +21,9 @@ the run.
 from __future__ import annotations
 
 import contextlib
-import functools
+import csv
 import glob
+import io
 import json
 import os
 import sys
@@ -32,17 +33,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from .io import ReadError, open_regular
+from .components.base import DEFAULT_ENTITIES
+from .io import ReadError, open_regular, package_version, provenance, weights_digest  # noqa: F401 (weights_digest: kept importable here)
 from .outputs import (ErrorLog, OUTPUT_SUFFIXES, OutputError, OutputLock, check_output_path,
                       check_resume_manifest, error_key, manifest_path_for, open_writer, output_exists,
                       refuse_output_among_inputs, remove_stale_output, write_manifest)
 from .chunks import (ChunkResult, InputItem, annotate_chunk, error_record, inference_context,  # noqa: F401
-                     release_free_memory, structure_bytes, structure_item)
+                     pipeline_for, release_free_memory, structure_bytes, structure_item)
+from .doc import Document
 from .modeling import cpu_has_native_bf16  # noqa: F401 (the switch of the CPU bf16 autocast)
 from .pipeline import Labeller, LabellerSpec, doc_id_for
 
 REPORT_SUFFIXES = {".txt", ".htm", ".html", ".shtml", ".docx", ".pdf", ".text", ""}
-TABLE_SUFFIXES = {".jsonl", ".ndjson", ".parquet"}  # inputs with one document per row
+TABLE_SUFFIXES = {".jsonl", ".ndjson", ".parquet", ".csv"}  # inputs with one document per row
 ENGINES = ("local", "ray")
 
 
@@ -104,6 +107,7 @@ class AnnotateOptions:
     force: bool = False  # resume even an output whose manifest names another labeller, model or version
     engine: str = "local"  # local | ray
     max_in_flight: int | None = None  # chunks queued per run (default 2 × workers)
+    keep_columns: tuple[str, ...] = ()  # table columns copied into each record's meta
 
 
 @dataclass
@@ -137,6 +141,24 @@ class BatchResult:
         return self.n_sentences / self.seconds if self.seconds > 0 else 0.0
 
 
+class SeveralDocumentsError(ReadError):
+    """A table holds several documents where one was asked for; ``ids`` lists them."""
+
+    def __init__(self, path: str | os.PathLike, ids: Sequence[str]):
+        self.ids = list(ids)
+        shown = ", ".join(self.ids[:5]) + (", …" if len(self.ids) > 5 else "")
+        super().__init__(path, f"holds {len(self.ids)} documents ({shown}); pick one by its id")
+
+
+class InputError(ReadError):
+    """An input cannot give what the run asks of it, found before any work: a table without
+    the text column or a column to keep (the message lists the table's columns)."""
+
+
+# keys the pipeline itself writes into a record's meta: not to be overwritten by kept columns
+RESERVED_META = ("row", "labeller", "entities", "provenance", "document_kind", "replaced_bytes", "warnings")
+
+
 def errors_path_for(out: str | os.PathLike) -> Path:
     out = Path(out)
     return out.with_name(out.name.rsplit(".", 1)[0] + ".errors.jsonl")
@@ -166,6 +188,10 @@ def _table_rows(path: str, opts: AnnotateOptions) -> Iterator[tuple[int, dict[st
     with f:
         if p.suffix.lower() == ".parquet":
             yield from _parquet_rows(path, f, opts)
+            return
+        if p.suffix.lower() == ".csv":
+            for row, values in enumerate(_csv_reader(path, f)):
+                yield row, values, None
             return
         row = 0
         for lineno, line in enumerate(f, 1):
@@ -198,6 +224,7 @@ def _parquet_rows(path: str, f, opts: AnnotateOptions) -> Iterator[tuple[int, di
         raise ReadError(path, f"no column {opts.text_column!r} (columns: {', '.join(names)})")
     cols = [opts.text_column] + ([opts.id_column] if opts.id_column and opts.id_column in names
                                  and opts.id_column != opts.text_column else [])
+    cols += [c for c in opts.keep_columns if c in names and c not in cols]
     row = 0
     for g, n_rows in enumerate(groups):
         first = row
@@ -214,10 +241,118 @@ def _parquet_rows(path: str, f, opts: AnnotateOptions) -> Iterator[tuple[int, di
             row = first + n_rows
 
 
-def iter_inputs(paths: Sequence[str], opts: AnnotateOptions | None = None) -> Iterator[InputItem]:
-    """Every document of the inputs, in order, with its unique id. Rows of a JSONL/Parquet
-    table take their id from ``opts.id_column`` when present. An input known to be bad before
-    reading (a directory that cannot be listed or holds no report) is an item with ``error``."""
+def _csv_reader(path: str | os.PathLike, f) -> Iterator[dict[str, Any]]:
+    """The rows of a CSV table (UTF-8, with or without a byte order mark) as dicts of strings;
+    a field may hold a whole report. ReadError for a file that is not UTF-8 or not CSV."""
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    text = io.TextIOWrapper(f, encoding="utf-8-sig", newline="")
+    try:
+        yield from csv.DictReader(text)
+    except UnicodeDecodeError:
+        raise ReadError(path, "is not UTF-8 text (save the CSV as UTF-8)") from None
+    except csv.Error as e:
+        raise ReadError(path, f"is not a readable CSV table ({e})") from None
+    finally:
+        text.detach()
+
+
+def table_columns(path: str | os.PathLike, sample_rows: int = 200) -> list[str]:
+    """The columns of a JSONL, Parquet or CSV table: the Parquet schema, the CSV header, or the
+    keys of a JSONL file's first ``sample_rows`` objects in order of appearance. ReadError for
+    a file that cannot be read as such a table."""
+    p = Path(path)
+    with open_regular(p) as f:
+        suffix = p.suffix.lower()
+        if suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            try:
+                return list(pq.ParquetFile(f).schema_arrow.names)
+            except Exception as e:  # pyarrow raises several kinds for a corrupt file
+                raise ReadError(path, f"not a readable Parquet file ({type(e).__name__})") from None
+        if suffix == ".csv":
+            text = io.TextIOWrapper(f, encoding="utf-8-sig", newline="")
+            try:
+                return list(csv.DictReader(text).fieldnames or [])
+            except UnicodeDecodeError:
+                raise ReadError(path, "is not UTF-8 text (save the CSV as UTF-8)") from None
+            except csv.Error as e:
+                raise ReadError(path, f"is not a readable CSV table ({e})") from None
+            finally:
+                text.detach()
+        seen: dict[str, None] = {}
+        n = 0
+        for line in f:
+            if n >= sample_rows:
+                break
+            try:
+                values = json.loads(line) if line.strip() else None
+            except (ValueError, RecursionError):
+                continue
+            if isinstance(values, dict):
+                seen.update(dict.fromkeys(values))
+                n += 1
+        return list(seen)
+
+
+def check_table_columns(paths: Sequence[str], opts: AnnotateOptions) -> None:
+    """Before any work: every JSONL/Parquet/CSV table among the inputs has the text column and
+    each column to keep; else one ``InputError`` naming the table and listing its columns. A
+    table that cannot be read at all is left to the run (one error record). ``ValueError`` for a
+    column to keep that the records write themselves (``RESERVED_META``)."""
+    reserved = [c for c in opts.keep_columns if c in RESERVED_META]
+    if reserved:
+        raise ValueError(f"column {reserved[0]!r} cannot be kept: records write their own meta {reserved[0]!r} "
+                         f"(reserved: {', '.join(RESERVED_META)})")
+    for path, problem in expand_input_paths(paths):
+        if problem is not None or Path(path).suffix.lower() not in TABLE_SUFFIXES:
+            continue
+        try:
+            names = table_columns(path)
+        except ReadError:
+            continue
+        listed = ", ".join(names) if names else "none"
+        if opts.text_column not in names:
+            raise InputError(path, f"no text column {opts.text_column!r} (columns: {listed})")
+        missing = [c for c in opts.keep_columns if c not in names]
+        if missing:
+            raise InputError(path, f"no column {', '.join(map(repr, missing))} to keep (columns: {listed})")
+
+
+def _jsonable(value: Any) -> Any:
+    """A table value as JSON: dates and times in ISO 8601, decimals as numbers, NaN as null,
+    bytes as UTF-8 text (else hex); lists and mappings element by element."""
+    import datetime
+    import decimal
+    import math
+
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, datetime.timedelta):
+        return value.total_seconds()
+    if isinstance(value, decimal.Decimal):
+        return _jsonable(float(value))
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            return value.hex()
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def iter_inputs(paths: Sequence[str], opts: AnnotateOptions | None = None,
+                kept: dict[int, dict[str, Any]] | None = None) -> Iterator[InputItem]:
+    """Every document of the inputs, in order, with its unique id. Rows of a JSONL/Parquet/CSV
+    table take their id from ``opts.id_column`` when present; the values of
+    ``opts.keep_columns`` of a row go into ``kept`` under the item's index (None where the row
+    lacks one). An input known to be bad before reading (a directory that cannot be listed or
+    holds no report) is an item with ``error``."""
     opts = opts or AnnotateOptions()
     ids = _Ids()
     index = 0
@@ -230,7 +365,7 @@ def iter_inputs(paths: Sequence[str], opts: AnnotateOptions | None = None) -> It
             yield InputItem(index, ids(doc_id_for(path)), str(path))
             index += 1
             continue
-        fmt = "parquet" if path.lower().endswith(".parquet") else "jsonl"
+        fmt = {".parquet": "parquet", ".csv": "csv"}.get(Path(path).suffix.lower(), "jsonl")
         stem = doc_id_for(path)
         try:
             for row, values, problem in _table_rows(path, opts):
@@ -241,6 +376,8 @@ def iter_inputs(paths: Sequence[str], opts: AnnotateOptions | None = None) -> It
                     problem = "empty text"
                 raw_id = values.get(opts.id_column) if (values is not None and opts.id_column) else None
                 base = str(raw_id) if raw_id not in (None, "") else f"{stem}-{row}"
+                if kept is not None and opts.keep_columns and values is not None and problem is None:
+                    kept[index] = {c: _jsonable(values.get(c)) for c in opts.keep_columns}
                 yield InputItem(index, ids(base), str(path), text if problem is None else None, row, fmt, problem)
                 index += 1
         except ReadError as e:
@@ -262,6 +399,8 @@ def count_inputs(paths: Sequence[str], opts: AnnotateOptions | None = None) -> i
                         import pyarrow.parquet as pq
 
                         n += pq.ParquetFile(f).metadata.num_rows
+                    elif suffix == ".csv":
+                        n += sum(1 for _ in _csv_reader(path, f))
                     else:
                         n += sum(1 for line in f if line.strip())
             else:
@@ -433,93 +572,35 @@ def signals_interrupt(signums: Sequence[int] | None = None):
             signal.signal(sig, h)
 
 
-def _package_version() -> str:
-    try:
-        from importlib.metadata import version
-
-        return version("govreport-nlp")
-    except Exception:  # not installed as a distribution
-        from . import __version__
-
-        return __version__
-
-
-_WEIGHT_SUFFIXES = {".safetensors", ".bin", ".onnx", ".json", ".txt", ".model"}
-
-
-@functools.lru_cache(maxsize=16)
-def _dir_digest(path: str, mtimes: tuple) -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    for rel, _ in mtimes:
-        h.update(rel.encode("utf-8") + b"\0")
-        with open(os.path.join(path, rel), "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
-    return h.hexdigest()[:16]
-
-
-def weights_digest(model: str | os.PathLike | None) -> str | None:
-    """A short SHA-256 of the files that decide a model's outputs (weights, configs,
-    vocabularies; two levels deep, hidden folders and checkpoints left out); a hub id stands
-    for itself; None for no model."""
-    if model is None:
-        return None
-    p = Path(model)
-    if not p.is_dir():
-        return f"hub:{model}"
-    files = []
-    for root, dirs, names in os.walk(p):
-        depth = len(Path(root).relative_to(p).parts)
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not d.startswith("checkpoint") and depth < 1)
-        for n in sorted(names):
-            full = Path(root) / n
-            if full.suffix.lower() in _WEIGHT_SUFFIXES and not n.startswith(".") and full.is_file():
-                files.append((str(full.relative_to(p)), full.stat().st_mtime_ns))
-    return _dir_digest(str(p.resolve()), tuple(files))
+def describe_run(spec: LabellerSpec | None, labeller: Labeller | None = None) -> dict[str, Any]:
+    """What decides a run's outputs (``LabellerSpec.describe``): from ``spec`` when given;
+    for a labeller object without a spec, its name and its entity extractor's name."""
+    if spec is not None:
+        return spec.describe()
+    if labeller is None:
+        return LabellerSpec().describe()
+    ext = labeller.entity_extractor
+    if ext is DEFAULT_ENTITIES:
+        described = LabellerSpec(name="headings").describe()  # the default entities
+    elif ext is None:
+        described = LabellerSpec(name="headings", entities="rules").describe()
+    else:
+        combined = ext.name.endswith("+rules")
+        described = {"entities": "combined" if combined else "model", "ner": ext.name.removesuffix("+rules"),
+                     "ner_weights": None}
+    return {**described, "labeller": labeller.name, "model": None, "weights": None, "backend": labeller.backend}
 
 
 def run_manifest(spec: LabellerSpec | None, labeller: Labeller | None = None,
                  options: AnnotateOptions | None = None) -> dict[str, Any]:
     """What a resumed run must share with the run that started an output: the labeller and
     the digest of its model's files, the backend, the entity mode and entity model, and the
-    package version (``nlp.outputs.MANIFEST_KEYS``), plus the table columns read."""
-    from .pipeline import MODELS_DIR, default_model_dir, default_ner_dir
-
+    package version and the table columns kept (``nlp.outputs.MANIFEST_KEYS``), plus the text
+    and id columns read."""
     opts = options or AnnotateOptions()
-    model: str | None = None
-    if spec is None or spec == LabellerSpec(threads=spec.threads, batch_size=spec.batch_size, device=spec.device):
-        if labeller is not None:  # a labeller object without a spec: its name is all there is
-            name = labeller.name
-        elif (default_model_dir() / "config.json").exists():
-            model = str(default_model_dir())
-            name = f"model:{default_model_dir().name}"
-        else:
-            name = "headings"
-    elif spec.model:
-        model = str(spec.model)
-        name = f"model:{Path(model).name if Path(model).exists() else model}"
-    else:
-        name = spec.name or "headings"
-        if name == "tfidf":
-            model = str(MODELS_DIR / "tfidf-baseline")
-    ner = spec.ner if spec is not None and spec.ner else default_ner_dir()
-    entities = (spec.entities if spec is not None else None) or ("combined" if ner else "rules")
-    if entities == "rules":
-        ner = None
-    return {
-        "labeller": name,
-        "model": model,
-        "weights": weights_digest(model),
-        "backend": spec.backend if spec is not None else None,
-        "entities": entities,
-        "ner": str(ner) if ner else None,
-        "ner_weights": weights_digest(ner) if ner else None,
-        "version": _package_version(),
-        "text_column": opts.text_column,
-        "id_column": opts.id_column,
-    }
+    return {**describe_run(spec, labeller), "version": package_version(),
+            "text_column": opts.text_column, "id_column": opts.id_column,
+            **({"keep_columns": list(opts.keep_columns)} if opts.keep_columns else {})}
 
 
 def _writing(out: str | os.PathLike, what: str = "cannot write the output"):
@@ -539,8 +620,9 @@ def _writing(out: str | os.PathLike, what: str = "cannot write the output"):
 
 def prepare_output(paths: Sequence[str], out: str | os.PathLike, options: AnnotateOptions | None = None) -> None:
     """The checks made before any work: the output path can be written (not a directory, not
-    under a file, permission), and neither it nor a file written beside it is an input.
-    Raises ``OutputError``."""
+    under a file, permission), and neither it nor a file written beside it is an input
+    (``OutputError``); with ``options``, every table input has the text column and the columns
+    to keep (``InputError``, ``check_table_columns``)."""
     opts = options or AnnotateOptions()
     if Path(out).suffix.lower() not in OUTPUT_SUFFIXES:
         raise OutputError(out, f"output must end in {', '.join(OUTPUT_SUFFIXES)}")
@@ -548,6 +630,8 @@ def prepare_output(paths: Sequence[str], out: str | os.PathLike, options: Annota
     out_p = Path(out)
     refuse_output_among_inputs(out, (p for p, _ in expand_input_paths(paths)),
                                also=[errors_path_for(out), out_p.with_name(out_p.name + ".lock")])
+    if options is not None:
+        check_table_columns(paths, options)
 
 
 def annotate_corpus(paths: Sequence[str], out: str | os.PathLike, spec: LabellerSpec | None = None,
@@ -571,6 +655,7 @@ def annotate_corpus(paths: Sequence[str], out: str | os.PathLike, spec: Labeller
     ``progress`` is called after every chunk."""
     opts = options or AnnotateOptions()
     manifest = run_manifest(spec, labeller, opts)
+    stamp = provenance(manifest)
     spec = spec or LabellerSpec()
     if opts.engine not in ENGINES:
         raise ValueError(f"unknown engine {opts.engine!r}; choose from {', '.join(ENGINES)}")
@@ -587,7 +672,7 @@ def annotate_corpus(paths: Sequence[str], out: str | os.PathLike, spec: Labeller
                 remove_stale_output(out)
             write_manifest(out, manifest)
         try:
-            return _run(paths, out, spec, opts, labeller, progress, total)
+            return _run(paths, out, spec, opts, labeller, progress, total, stamp)
         finally:
             if not output_exists(out):  # nothing written, nothing to resume: no manifest either
                 manifest_path_for(out).unlink(missing_ok=True)
@@ -595,13 +680,13 @@ def annotate_corpus(paths: Sequence[str], out: str | os.PathLike, spec: Labeller
 
 def _run(paths: Sequence[str], out: str | os.PathLike, spec: LabellerSpec, opts: AnnotateOptions,
          labeller: Labeller | None, progress: Callable[[ProgressUpdate], None] | None,
-         total: int | None) -> BatchResult:
+         total: int | None, stamp: dict[str, Any] | None = None) -> BatchResult:
     t0 = time.perf_counter()
     res = BatchResult()
     with _writing(out):
         errlog = ErrorLog(errors_path_for(out), opts.resume)
         try:
-            writer = open_writer(out, opts.resume)
+            writer = open_writer(out, opts.resume, opts.keep_columns)
         except BaseException:
             errlog.close()
             if not errlog.entries:
@@ -611,15 +696,18 @@ def _run(paths: Sequence[str], out: str | os.PathLike, spec: LabellerSpec, opts:
     res.n_resumed = len(done)
     skipped = 0
     handled = 0
+    kept: dict[int, dict[str, Any]] = {}  # the kept columns of the inputs in flight, by input index
 
     def is_done(it: InputItem) -> bool:
         return it.key in done or it.error_key in errlog.keys
 
     def todo() -> Iterator[list[InputItem]]:
         nonlocal skipped
-        for chunk in chunked(iter_inputs(paths, opts), opts.chunk_docs):
+        for chunk in chunked(iter_inputs(paths, opts, kept), opts.chunk_docs):
             if all(is_done(it) for it in chunk):
                 skipped += len(chunk)
+                for it in chunk:
+                    kept.pop(it.index, None)
                 continue
             yield chunk  # whole, so that its batches are those of an uninterrupted run
 
@@ -636,7 +724,18 @@ def _run(paths: Sequence[str], out: str | os.PathLike, spec: LabellerSpec, opts:
             results = run_inline(todo(), labeller or spec.load())
         for r in results:
             res.labeller = res.labeller or r.labeller
-            new = [rec for _, rec in r.records if (rec["id"], rec["source_path"]) not in done]
+            new = []
+            for index, rec in r.records:
+                extra = kept.pop(index, None)
+                if (rec["id"], rec["source_path"]) in done:
+                    continue
+                meta = rec.setdefault("meta", {})
+                meta.update(extra or {})
+                if stamp is not None:
+                    meta["provenance"] = stamp
+                new.append(rec)
+            for index, _ in r.errors:
+                kept.pop(index, None)
             errs = [e for _, e in r.errors if error_key(e) not in errlog.keys]
             with _writing(out):
                 writer.write(new)
@@ -686,3 +785,43 @@ def annotate_paths(paths: list[str], out: str | os.PathLike, labeller: Labeller 
     from .pipeline import default_labeller
 
     return annotate_corpus(paths, out, options=options, labeller=labeller or default_labeller(), progress=progress)
+
+
+def read_one_document(path: str | os.PathLike, labeller: Labeller, doc_id: str | None = None,
+                      options: AnnotateOptions | None = None) -> Document:
+    """One annotated report from ``path``: a report file (txt, html, docx, pdf) read and
+    annotated with ``labeller``; or one document of a table: a record of an ``nlp annotate``
+    JSONL or Parquet output as it was annotated, or a row of a JSONL/Parquet/CSV input table
+    (its ``options.text_column``) annotated with ``labeller``. ``doc_id`` picks a document of a
+    table; a table holding several documents needs it. Raises ``ReadError`` (one line: no such
+    document, several without ``doc_id``, a sentence CSV, a file that cannot be read)."""
+    from .io import SENTENCE_CSV_FIELDS
+    from .outputs import read_records
+    from .pipeline import annotate_file
+
+    opts = options or AnnotateOptions()
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix not in TABLE_SUFFIXES:
+        return annotate_file(p, labeller, doc_id)
+    columns = table_columns(p)
+    if suffix == ".csv" and set(SENTENCE_CSV_FIELDS) <= set(columns):
+        raise ReadError(p, "is a sentence table written by nlp annotate (one row per sentence, not a document); "
+                           "give the report, or a JSONL or Parquet output")
+    annotated = {"text", "sentences", "paragraphs"} <= set(columns)
+    if annotated:
+        candidates = [(str(rec.get("id")), rec) for rec in read_records(p)]
+    else:
+        if opts.text_column not in columns:
+            raise InputError(p, f"no text column {opts.text_column!r} (columns: {', '.join(columns) or 'none'})")
+        candidates = [(it.doc_id, it) for it in iter_inputs([str(p)], opts)]
+    picked = [c for c in candidates if doc_id is None or c[0] == doc_id]
+    if not picked:
+        raise ReadError(p, f"holds no document {doc_id!r}" if doc_id is not None else "holds no document")
+    if len(picked) > 1:
+        raise SeveralDocumentsError(p, [i for i, _ in picked])
+    found = picked[0][1]
+    if annotated:
+        return Document.from_dict(found)
+    doc = structure_item(found)
+    return next(iter(pipeline_for(labeller).pipe([doc], batch_size=1)))

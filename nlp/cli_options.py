@@ -137,7 +137,11 @@ def flag_of(name: str) -> str:
 
 
 def one_line(e: BaseException) -> str:
-    """An error as one line; a config error names command-line flags instead of fields."""
+    """An error as one line; a config error names command-line flags instead of fields, and a
+    missing shipped model names the explicit alternative (the heading rules)."""
     from .config import ConfigError
 
     return e.message(flag_of) if isinstance(e, ConfigError) else first_line(e)
+    from .io import ModelNotFoundError
+    if isinstance(e, ModelNotFoundError):
+        return f"{first_line(e)}; or give --labeller headings to label with the heading rules"

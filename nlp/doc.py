@@ -16,6 +16,8 @@ from typing import Any, Mapping
 LABELS: tuple[str, ...] = ("duty", "measures", "problems", "plans", "other")
 SECTION_LABELS: tuple[str, ...] = ("duty", "measures", "problems", "plans")
 ENTITY_TYPES: tuple[str, ...] = ("LAW", "DOCNO", "METRIC", "DATE")
+# the layout of a record (``Document.to_dict``; docs/schema.json describes it): raised when a key changes meaning
+SCHEMA_VERSION = "1.0"
 
 _ENTITY_KEYS = ("start", "end", "type", "text", "target", "source", "rule")
 
@@ -207,6 +209,7 @@ class Document:
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "schema_version": SCHEMA_VERSION,
             "id": self.id,
             "source_path": self.source_path,
             "format": self.format,

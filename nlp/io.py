@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
+import hashlib
 import io
 import json
 import os
@@ -181,6 +183,141 @@ def load_pretrained(auto_class: Any, src: str, what: str) -> tuple[Any, Any]:
         raise OSError(f"cannot load {what} from {src!r} as a {where}: "
                       f"{why if isinstance(e, OSError) else f'{type(e).__name__}: {why}'}") from None
     return tokenizer, model
+
+
+class DeviceError(ValueError):
+    """A device was asked for that this machine or this PyTorch build cannot give."""
+
+
+def torch_device(device: str | None = None) -> str:
+    """The PyTorch device to run on, as a string: ``device`` (``cpu``, ``cuda``, ``cuda:N``) or,
+    when None, ``cuda`` where a GPU is visible and ``cpu`` otherwise. A CUDA device that cannot be
+    had (a CPU-only PyTorch build, no GPU visible, a device number past the last GPU) is one
+    ``DeviceError`` saying why, raised before any model is moved."""
+    import torch
+
+    if device is None:
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        dev = torch.device(device)
+    except RuntimeError as e:
+        raise DeviceError(f"unknown device {device!r} ({str(e).splitlines()[0]})") from None
+    if dev.type == "cuda":
+        if not torch.backends.cuda.is_built():
+            raise DeviceError(f"device {device!r} asked for, but this PyTorch ({torch.__version__}) is built without "
+                              "CUDA; run on the cpu device or install a CUDA build of PyTorch")
+        if not torch.cuda.is_available():
+            raise DeviceError(f"device {device!r} asked for, but no CUDA GPU is visible to PyTorch; run on the cpu device")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise DeviceError(f"device {device!r} asked for, but only {torch.cuda.device_count()} CUDA GPU(s) are visible "
+                              f"(cuda:0 to cuda:{torch.cuda.device_count() - 1})")
+    return str(dev)
+
+
+# --------------------------------------------------------------------------- shipped models
+
+MODELS_ENV = "GOVREPORT_MODELS"
+# inside an installed package (the wheel maps the repository's models/ here: setup.py)
+PACKAGED_MODELS = Path(__file__).resolve().parent / "_models"
+# in a source checkout or an editable install: the repository's models/
+SOURCE_MODELS = Path(__file__).resolve().parent.parent / "models"
+
+
+class ModelNotFoundError(OSError):
+    """The shipped default model is not where the package looks for it (``searched``, in order)."""
+
+    def __init__(self, name: str, folder: str | os.PathLike):
+        self.name = name
+        same = Path(folder).resolve() == find_models_dir().resolve()
+        self.searched = [str(p) for p in (models_dir_candidates() if same else [folder])]
+        super().__init__(f"no {name} model found (looked in {', '.join(self.searched)}); "
+                         f"install the package with its models or point {MODELS_ENV} at a models folder")
+
+
+def models_dir_candidates() -> list[Path]:
+    """Where shipped models are looked for, in order: the folder ``GOVREPORT_MODELS`` names
+    (alone, when set), else the models inside the installed package, then the source tree's
+    ``models/``."""
+    env = os.environ.get(MODELS_ENV, "").strip()
+    if env:
+        return [Path(env)]
+    return [PACKAGED_MODELS, SOURCE_MODELS]
+
+
+def find_models_dir() -> Path:
+    """The folder holding the shipped models: the first of ``models_dir_candidates()`` that
+    exists (the last one when none does, so that what is missing is named)."""
+    candidates = models_dir_candidates()
+    return next((p for p in candidates if p.is_dir()), candidates[-1])
+
+
+def package_version() -> str:
+    """The installed version of govreport-nlp (the package's ``__version__`` when it runs
+    from a source tree that was never installed)."""
+    try:
+        from importlib.metadata import version
+
+        return version("govreport-nlp")
+    except Exception:  # not installed as a distribution
+        import sys
+
+        return str(vars(sys.modules[__package__]).get("__version__", "unknown"))
+
+
+_WEIGHT_SUFFIXES = {".safetensors", ".bin", ".onnx", ".json", ".txt", ".model"}
+
+
+@functools.lru_cache(maxsize=16)
+def _dir_digest(path: str, mtimes: tuple) -> str:
+    h = hashlib.sha256()
+    for rel, _ in mtimes:
+        h.update(rel.encode("utf-8") + b"\0")
+        with open(os.path.join(path, rel), "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()[:16]
+
+
+def weights_digest(model: str | os.PathLike | None) -> str | None:
+    """A short SHA-256 (16 hex digits) of the files that decide a model's outputs (weights,
+    configs, vocabularies; two levels deep, hidden folders and checkpoints left out), computed
+    once per process for files that have not changed since; a hub id stands for itself
+    (``hub:ID``); None for no model."""
+    if model is None:
+        return None
+    p = Path(model)
+    if not p.is_dir():
+        return f"hub:{model}"
+    files = []
+    for root, dirs, names in os.walk(p):
+        depth = len(Path(root).relative_to(p).parts)
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not d.startswith("checkpoint") and depth < 1)
+        for n in sorted(names):
+            full = Path(root) / n
+            if full.suffix.lower() in _WEIGHT_SUFFIXES and not n.startswith(".") and full.is_file():
+                files.append((str(full.relative_to(p)), full.stat().st_mtime_ns))
+    return _dir_digest(str(p.resolve()), tuple(files))
+
+
+def provenance(described: Mapping[str, Any]) -> dict[str, Any]:
+    """The provenance every annotated record carries (``meta["provenance"]``), from a
+    description of what made it (``nlp.pipeline.LabellerSpec.describe``): the package and its
+    version; the labeller, its model's name (a directory's name or a hub id; None for rules)
+    and ``weights`` (``sha256:`` and the first 16 hex digits of ``weights_digest``, or
+    ``hub:ID``); the backend asked for (None: the model directory's own); the entity mode
+    (``rules``, ``combined``: an entity tagger with the rules, ``model``: the tagger alone) and
+    the entity tagger's name and weights (None with the rules)."""
+
+    def name(src: Any) -> str | None:
+        return None if src is None else (Path(src).name if Path(src).exists() else str(src))
+
+    def tagged(digest: str | None) -> str | None:
+        return digest if digest is None or digest.startswith("hub:") else f"sha256:{digest}"
+
+    return {"package": "govreport-nlp", "version": package_version(), "labeller": described["labeller"],
+            "model": name(described.get("model")), "weights": tagged(described.get("weights")),
+            "backend": described.get("backend"), "entities": described["entities"],
+            "ner": name(described.get("ner")), "ner_weights": tagged(described.get("ner_weights"))}
 
 
 @dataclass

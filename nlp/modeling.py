@@ -162,7 +162,7 @@ class BertSentenceLabeller(SentenceLabeller):
         import torch
         from transformers import AutoModelForSequenceClassification
 
-        from .io import load_pretrained
+        from .io import load_pretrained, torch_device
 
         src = str(model)
         local = Path(src).exists()
@@ -172,7 +172,7 @@ class BertSentenceLabeller(SentenceLabeller):
             raise OSError(f"{src}: model labels {sorted(id2label.values())} are not the report categories {list(LABELS)}; "
                           "fine-tune it first with `nlp train classify --base ...`")
         self.labels = [id2label[i] for i in range(len(id2label))]
-        self.device = str(torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu")))
+        self.device = torch_device(device)
         self.model.to(self.device).eval()
         self.batch_size = batch_size
         self.max_length = max_length or (trained_max_length(src) if local else None) or DEFAULT_MAX_LENGTH

@@ -331,7 +331,7 @@ class BertEntityExtractor:
         local = Path(src).exists()
         if local and not (Path(src) / "config.json").exists():
             raise OSError(f"{src}: not a model directory (no config.json)")
-        from .io import load_pretrained
+        from .io import load_pretrained, torch_device
 
         self.tokenizer, self.model = load_pretrained(AutoModelForTokenClassification, src, "a token classifier")
         if not getattr(self.tokenizer, "is_fast", False):
@@ -345,7 +345,7 @@ class BertEntityExtractor:
             self.settings.combine = dict(combine_policy)
             self.settings.check()
         self.mode = mode
-        self.device = str(torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu")))
+        self.device = torch_device(device)
         self.model.to(self.device).eval()
         self.batch_size = batch_size
         self.name = f"{Path(src).name if local else src}" + ("+rules" if mode == "combined" else "")

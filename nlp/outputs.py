@@ -177,7 +177,7 @@ def manifest_path_for(out: str | os.PathLike) -> Path:
 
 
 # what must agree for a resumed run to add to an output (other keys are information)
-MANIFEST_KEYS = ("labeller", "weights", "backend", "entities", "ner", "ner_weights", "version")
+MANIFEST_KEYS = ("labeller", "weights", "backend", "entities", "ner", "ner_weights", "version", "keep_columns")
 
 
 def output_exists(out: str | os.PathLike) -> bool:
@@ -335,19 +335,27 @@ class JsonlWriter(RecordWriter):
         self.part.unlink(missing_ok=True)
 
 
-def _csv_header() -> bytes:
+def _csv_header(fields: list[str] | None = None) -> bytes:
     """The first bytes of a sentence CSV: the byte order mark and the header line."""
     buf = io.StringIO(newline="")
-    csv.DictWriter(buf, fieldnames=SENTENCE_CSV_FIELDS).writeheader()
+    csv.DictWriter(buf, fieldnames=fields or SENTENCE_CSV_FIELDS).writeheader()
     return buf.getvalue().encode(CSV_ENCODING)
 
 
-class CsvWriter(RecordWriter):
-    """One row per sentence (``nlp.io.SENTENCE_CSV_FIELDS``), UTF-8 with a byte order mark
-    (written once, at the file start; a resumed file is appended to as UTF-8)."""
+def _cell(value: Any) -> Any:
+    """A kept column's value as a CSV cell: lists and mappings as JSON text."""
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, (list, dict)) else value
 
-    def __init__(self, out: str | os.PathLike, resume: bool = False):
+
+class CsvWriter(RecordWriter):
+    """One row per sentence (``nlp.io.SENTENCE_CSV_FIELDS``, then ``extra_fields``: input
+    table columns kept in each record's meta, those not among the sentence fields), UTF-8 with
+    a byte order mark (written once, at the file start; a resumed file is appended to as UTF-8)."""
+
+    def __init__(self, out: str | os.PathLike, resume: bool = False, extra_fields: Iterable[str] = ()):
         super().__init__(out, resume)
+        self.extra = [c for c in dict.fromkeys(extra_fields) if c not in SENTENCE_CSV_FIELDS]
+        self.fields = SENTENCE_CSV_FIELDS + self.extra
         self.journal = self.part.with_name(self.part.name + ".journal")
         if resume and not self.part.exists() and self.out.exists():
             self._check_header(self.out)
@@ -362,14 +370,14 @@ class CsvWriter(RecordWriter):
             self.finished.clear()
             self.f = open(self.part, "wb")
             self.j = open(self.journal, "w", encoding="utf-8")
-            self.f.write(_csv_header())
+            self.f.write(_csv_header(self.fields))
             _fsync(self.f)
             self._journal_line(self.f.tell(), [])
 
     def _check_header(self, path: Path) -> None:
         """ResumeMismatchError when ``path`` does not start with this version's header (another
         column layout): rows appended to it would not line up with its columns."""
-        header = _csv_header()
+        header = _csv_header(self.fields)
         with open(path, "rb") as f:
             first = f.read(len(header))
         if not header.startswith(first):  # a header cut by a crash is a prefix; the journal covers that
@@ -417,9 +425,10 @@ class CsvWriter(RecordWriter):
         if not records:
             return
         buf = io.StringIO(newline="")
-        w = csv.DictWriter(buf, fieldnames=SENTENCE_CSV_FIELDS)
+        w = csv.DictWriter(buf, fieldnames=self.fields)
         for r in records:
-            w.writerows(csv_safe_row(row) for row in sentence_rows(r))
+            kept = {c: _cell((r.get("meta") or {}).get(c)) for c in self.extra}
+            w.writerows(csv_safe_row({**row, **kept}) for row in sentence_rows(r))
         self.f.write(buf.getvalue().encode("utf-8"))  # no byte order mark after the file start
         _fsync(self.f)
         keys = [record_key(r) for r in records]
@@ -447,13 +456,15 @@ class CsvWriter(RecordWriter):
 # --------------------------------------------------------------------------- Parquet
 
 _JSON_COLUMNS = ("paragraphs", "entities", "removed_chrome", "meta")
-_STRING_COLUMNS = ("id", "source_path", "format", "encoding", "title", "issuer", "date", "docno", "text")
+_STRING_COLUMNS = ("schema_version", "id", "source_path", "format", "encoding", "title", "issuer", "date", "docno",
+                   "text")
 
 
 def parquet_schema():
     """One row per document. Scalar fields and ``sentences`` are typed columns (a list of
     structs, so that a query can unnest them); paragraphs, entities (whose attributes vary
-    by type), removed chrome and meta are JSON text."""
+    by type), removed chrome and meta (provenance and kept input columns included) are JSON
+    text."""
     import pyarrow as pa
 
     sentence = pa.struct([
@@ -475,8 +486,11 @@ def record_to_row(rec: dict[str, Any]) -> dict[str, Any]:
 
 
 def row_to_record(row: dict[str, Any]) -> dict[str, Any]:
-    """The JSONL record of one Parquet row (same keys and values)."""
+    """The JSONL record of one Parquet row (same keys and values). A file written before
+    records had a ``schema_version`` gives the version of the layout it was written in (0)."""
     out: dict[str, Any] = {c: row.get(c) for c in _STRING_COLUMNS}
+    if "schema_version" not in row:
+        out["schema_version"] = "0"
     sents = []
     for s in row["sentences"] or []:
         s = dict(s)
@@ -560,12 +574,14 @@ class ParquetWriter(RecordWriter):
             shutil.rmtree(self.parts)
 
 
-def open_writer(out: str | os.PathLike, resume: bool = False) -> RecordWriter:
+def open_writer(out: str | os.PathLike, resume: bool = False, keep_columns: Iterable[str] = ()) -> RecordWriter:
+    """The writer for ``out``'s suffix; a CSV gains a column for each of ``keep_columns``
+    (kept input columns, read from each record's meta)."""
     suffix = Path(out).suffix.lower()
     if suffix == ".jsonl":
         return JsonlWriter(out, resume)
     if suffix == ".csv":
-        return CsvWriter(out, resume)
+        return CsvWriter(out, resume, keep_columns)
     if suffix == ".parquet":
         return ParquetWriter(out, resume)
     raise ValueError(f"{out}: output must end in {', '.join(OUTPUT_SUFFIXES)}")

@@ -16,7 +16,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from . import weak
 from .components.base import DEFAULT_ENTITIES, Component, EntityExtractor, SentenceLabeller
@@ -27,7 +27,8 @@ from .components.structure import Structure
 from .config import BACKENDS, ENTITY_MODES, GPU_BATCH_SIZE, LABELLER_NAMES, ConfigError, PipelineConfig, check_choice
 from .doc import Document
 from .indicators import add_indicators
-from .io import RawText, ReadError, read_document_text
+from .io import (ModelNotFoundError, RawText, ReadError, find_models_dir, provenance, read_document_text,
+                 weights_digest)
 from .text import build_document
 
 Labeller = SentenceLabeller  # the labeller contract (nlp.components.base)
@@ -40,7 +41,7 @@ class HeadingsLabeller(SentenceLabeller):
         weak.label_document(doc)
 
 
-MODELS_DIR = Path(os.environ.get("GOVREPORT_MODELS") or Path(__file__).resolve().parent.parent / "models")
+MODELS_DIR = find_models_dir()  # GOVREPORT_MODELS, else the installed package's models, else the source tree's models/
 
 
 def _rules() -> Labeller:
@@ -127,6 +128,8 @@ class LabellerSpec:
                 raise OSError(f"{p}: not an ONNX model directory (no model.onnx); make one with `nlp export onnx`")
             if p.exists() and not any((p / f).exists() for f in ("config.json", "tfidf_config.json")):
                 raise OSError(f"{p}: not a model directory (no config.json or tfidf_config.json)")
+        elif not self.name and not (default_model_dir() / "config.json").exists():
+            raise ModelNotFoundError(DEFAULT_MODEL, MODELS_DIR)
 
     def load(self) -> Labeller:
         """The labeller, carrying its entity extractor (``entity_extractor``: None for the rules)."""
@@ -151,6 +154,20 @@ class LabellerSpec:
         return cls(config.model, config.labeller, config.backend, config.batch_size, config.device, config.threads,
                    config.ner, config.entities)
 
+    def describe(self) -> dict[str, Any]:
+        """What decides the outputs of this choice: the labeller's name, its model (directory or
+        hub id; None for rules) and the digest of its files, the backend, the entity mode, and the
+        entity model with its digest (None for the rules)."""
+        model = self.model or (str(MODELS_DIR / "tfidf-baseline") if self.name == "tfidf" else None)
+        if not self.model and not self.name and (default_model_dir() / "config.json").exists():
+            model = str(default_model_dir())
+        name = self.name if self.name and not self.model else \
+            f"model:{Path(model).name if Path(model).exists() else model}" if model else "headings"
+        ner = None if self.entities == "rules" else (self.ner or default_ner_dir())
+        return {"labeller": name, "model": model, "weights": weights_digest(model), "backend": self.backend,
+                "entities": self.entities or ("combined" if ner else "rules"), "ner": str(ner) if ner else None,
+                "ner_weights": weights_digest(ner) if ner else None}
+
 
 DEFAULT_MODEL = "classifier-small"
 
@@ -166,15 +183,12 @@ def default_model_dir() -> Path:
 
 
 def default_labeller(device: str | None = None, threads: int | None = None) -> Labeller:
-    """The shipped BERT classifier; the heading rules only when its directory is missing
-    (an install without ``models/``), with a warning."""
+    """The shipped BERT classifier. ``ModelNotFoundError`` (an OSError) when it cannot be
+    found (``nlp.io.find_models_dir``): the heading rules are a choice to make, not a fallback."""
     d = default_model_dir()
-    if (d / "config.json").exists():
-        return load_model_labeller(d, device=device, threads=threads)
-    import warnings
-
-    warnings.warn(f"default model {d} not found: labelling with the heading rules", stacklevel=2)
-    return HeadingsLabeller()
+    if not (d / "config.json").exists():
+        raise ModelNotFoundError(DEFAULT_MODEL, d.parent)
+    return load_model_labeller(d, device=device, threads=threads)
 
 
 DEFAULT_NER: str | None = "ner-small"  # entity tagger under models/ combined with the rules by default (None: rules only)
@@ -313,6 +327,20 @@ class Pipeline:
             raise ValueError(f"component names must be unique: {', '.join(names)}")
         self.components: list[Component] = list(components)
         self.config = config
+        self._provenance: dict[str, Any] | None = None
+
+    @property
+    def provenance(self) -> dict[str, Any] | None:
+        """What made this pipeline's documents, recorded in each one's ``meta["provenance"]``
+        (``nlp.io.provenance``): known for a pipeline built from a ``PipelineConfig``, else None."""
+        if self._provenance is None and self.config is not None:
+            self._provenance = provenance(LabellerSpec.from_config(self.config).describe())
+        return self._provenance
+
+    def _stamp(self, doc: Document) -> Document:
+        if self.provenance is not None:
+            doc.meta["provenance"] = dict(self.provenance)
+        return doc
 
     @classmethod
     def from_labeller(cls, labeller: Labeller, config: PipelineConfig | None = None,
@@ -364,7 +392,7 @@ class Pipeline:
         """Run every component on one document."""
         for c in self.components:
             doc = c(doc)
-        return doc
+        return self._stamp(doc)
 
     def __call__(self, text: str | Document, doc_id: str = "doc") -> Document:
         """One report's text (or a ``Document``) → an annotated ``Document``."""
@@ -387,7 +415,7 @@ class Pipeline:
         stream: Iterator[Document] = docs()
         for c in self.components:
             stream = c.pipe(stream, batch_size)
-        yield from stream
+        yield from map(self._stamp, stream)
 
     def annotate_file(self, path: str | Path, doc_id: str | None = None) -> Document:
         """Read, structure and annotate one report file (txt, html, docx, pdf). Raises
