@@ -6,17 +6,21 @@ documents in one batched pass, then entities and indicators. The batch runner
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 import weakref
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
+from . import progress
 from .io import Limits, ReadError, has_letters, raw_text_from_bytes, read_document_text
 from .outputs import Key
 from .pipeline import Labeller, Pipeline, structure_raw
 from .schema import Document
 from .text import build_document
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -107,7 +111,11 @@ def annotate_chunk(items: Sequence[InputItem], labeller: Labeller,
                    structure: Callable[[InputItem], Document] = structure_item) -> ChunkResult:
     """Read and structure every input of a chunk, then run the pipeline around ``labeller``
     over the good documents (``Pipeline.pipe``: their sentences labelled in one batched pass,
-    then entities and indicators). Bad inputs become error records; order is kept."""
+    then entities and indicators). Bad inputs become error records; order is kept.
+
+    Progress (``nlp.progress.advance``, in inputs): a bad input when it fails, the good ones
+    as their sentences are scored (a share of a document per forward pass) or, for a
+    labeller that reports nothing, as each document is done."""
     t0 = time.perf_counter()
     res = ChunkResult(labeller=labeller.name)
     docs: list[tuple[int, Document]] = []
@@ -116,14 +124,35 @@ def annotate_chunk(items: Sequence[InputItem], labeller: Labeller,
             docs.append((it.index, structure(it)))
         except ReadError as e:
             res.errors.append((it.index, error_record(it, e.problem)))
+            progress.advance(1)
         except Exception as e:  # a bug on one odd document must not stop a corpus run
             res.errors.append((it.index, error_record(it, f"failed to structure ({type(e).__name__}: {e})")))
-    done = pipeline_for(labeller).pipe([d for _, d in docs], batch_size=max(1, len(docs)))
-    for (index, _), doc in zip(docs, done):
-        res.records.append((index, doc.to_dict()))
+            progress.advance(1)
+    n_sentences = sum(len(d.sentences) for _, d in docs)
+    outer = progress.sink()
+    reported = scored = 0.0
+
+    def report_up_to(n_docs: float) -> None:
+        nonlocal reported
+        if outer is not None and n_docs > reported:
+            outer(n_docs - reported)
+            reported = n_docs
+
+    def on_scored(n: float) -> None:  # sentences scored by the labeller
+        nonlocal scored
+        scored = min(scored + n, n_sentences)
+        report_up_to(len(docs) * scored / n_sentences)
+
+    with progress.reporting(on_scored if outer is not None and n_sentences else None):
+        done = pipeline_for(labeller).pipe([d for _, d in docs], batch_size=max(1, len(docs)))
+        for k, ((index, _), doc) in enumerate(zip(docs, done), 1):
+            res.records.append((index, doc.to_dict()))
+            report_up_to(k)  # a labeller that reports no sentences: a document at a time
     del docs
     release_free_memory()
     res.seconds = time.perf_counter() - t0
+    log.debug("chunk of %d input(s): %d document(s), %d sentence(s), %d error(s) in %.2f s", len(items),
+              len(res.records), n_sentences, len(res.errors), res.seconds)
     return res
 
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 from rich.table import Table
 
-from .cli_options import err, fail, first_line, one_line, out, progress
+from .cli_options import choice, err, error, errors, fail, first_line, one_line, out, progress, set_verbosity
+from .config import BACKENDS, DEVICES, ENGINES, ENTITY_MODES, LABELLER_NAMES, SUMMARY_METHODS
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="govreport-nlp: read, structure, classify and extract from Chinese rule-of-law government annual reports.")
@@ -26,8 +26,11 @@ def _print_version(value: bool) -> None:
 
 @app.callback()
 def _root(version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
-                                       help="print the package version and exit")) -> None:
+                                       help="print the package version and exit"),
+          quiet: bool = typer.Option(False, "--quiet", "-q", help="print errors only (no progress, notes or warnings)"),
+          verbose: bool = typer.Option(False, "--verbose", "-v", help="print debug lines (the nlp.* loggers)")) -> None:
     """govreport-nlp: read, structure, classify and extract from Chinese rule-of-law government annual reports."""
+    set_verbosity(quiet, verbose)
 
 
 def _labeller(model: Optional[str], labeller: Optional[str]):
@@ -67,52 +70,36 @@ def _entity_extractor(ner: Optional[str], entities: Optional[str]):
         fail(msg if not ner or str(ner) in msg else f"{ner}: {msg}")
 
 
-class _AnnotateBar:
-    """tqdm bar over inputs with documents/s and sentences/s of this run (off when stderr is not a terminal)."""
-
-    def __init__(self, total: Optional[int]):
-        from tqdm import tqdm
-
-        fmt = "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}{postfix}]" if total else None
-        self.bar = tqdm(total=total, desc="annotate", unit="doc", disable=None, file=sys.stderr, dynamic_ncols=True,
-                        bar_format=fmt)
-
-    def __call__(self, u) -> None:
-        self.bar.update(u.inputs_done - self.bar.n)
-        t = max(u.elapsed, 1e-9)
-        self.bar.set_postfix_str(f"{u.docs / t:.1f} doc/s, {u.sentences / t:.0f} sent/s, {u.errors} error(s)", refresh=False)
-
-    def close(self) -> None:
-        self.bar.close()
-
-
 @app.command()
 def annotate(
     paths: List[str] = typer.Argument(..., help="report files (.txt .html .docx .pdf), directories (recursive), globs, "
                                                 "and JSONL/Parquet tables with one report per row"),
     output: Path = typer.Option(..., "-o", "--output", help="OUT.jsonl or OUT.parquet (one record per document) or OUT.csv (one row per sentence)"),
     model: Optional[str] = typer.Option(None, "--model", help="model directory or hub id (default: the shipped model)"),
-    labeller: Optional[str] = typer.Option(None, "--labeller", help="rule labeller instead of a model: headings|rules"),
-    backend: Optional[str] = typer.Option(None, "--backend", help="torch | onnx (default: from the model directory)"),
+    labeller: Optional[str] = choice(None, "--labeller", LABELLER_NAMES, "rule labeller instead of a model"),
+    backend: Optional[str] = choice(None, "--backend", BACKENDS, "default: from the model directory"),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help="sentences per forward pass (default 64; raise it on a GPU, e.g. 512)"),
     chunk_docs: int = typer.Option(32, "--chunk-docs", help="documents whose sentences are batched together"),
     workers: int = typer.Option(1, "--workers", help="worker processes (Ray actors with --engine ray); 0: one per core"),
     resume: bool = typer.Option(False, "--resume", help="keep the documents an interrupted run finished, do the rest"),
     force: bool = typer.Option(False, "--force", help="with --resume: add to an output made by another labeller, model or version"),
-    engine: str = typer.Option("local", "--engine", help="local | ray (a Ray Data job; local Ray unless RAY_ADDRESS is set)"),
+    engine: str = choice("local", "--engine", ENGINES, "ray: a Ray Data job (local Ray unless RAY_ADDRESS is set)"),
     text_column: str = typer.Option("text", "--text-column", help="text column of JSONL/Parquet inputs"),
     id_column: str = typer.Option("id", "--id-column", help="id column of JSONL/Parquet inputs (missing: FILE-ROW)"),
-    device: Optional[str] = typer.Option(None, "--device", help="cpu | cuda (default: cuda when available)"),
+    device: Optional[str] = choice(None, "--device", DEVICES, "default: cuda when available"),
     ner: Optional[str] = typer.Option(None, "--ner", help="entity model directory made by `nlp train ner` (combined with the rules)"),
-    entities: Optional[str] = typer.Option(None, "--entities", help="rules | model | combined (default: combined with --ner, else the default)"),
+    entities: Optional[str] = choice(None, "--entities", ENTITY_MODES, "default: combined with --ner, else the default"),
     keep_columns: Optional[str] = typer.Option(None, "--keep-columns", help="input table columns copied into each record's meta, e.g. year,region"),
 ) -> None:
-    """Annotate reports: structure, sentence labels and entities. Streams, batches, resumes and runs in parallel."""
+    """Annotate reports: structure, sentence labels and entities. Streams, batches, resumes and runs in parallel.
+    Progress: a bar on a terminal, else a line on stderr every GOVREPORT_LOG_EVERY seconds (default 30)."""
     import os
 
     from .annotate import AnnotateOptions, ENGINES, InputError, LabellerLoadError, annotate_corpus, count_inputs, prepare_output
     from .outputs import OUTPUT_SUFFIXES, OutputError, ResumeMismatchError
     from .pipeline import LabellerSpec
+    from .progress import AnnotateProgress, reporting
+    from .ray_engine import RayConnectionError
 
     if output.suffix.lower() not in OUTPUT_SUFFIXES:
         fail(f"{output}: output must end in {' or '.join(OUTPUT_SUFFIXES)}")
@@ -154,14 +141,15 @@ def annotate(
             lab = spec.load()
         except (ValueError, OSError) as e:
             fail_model(e)
-    bar = _AnnotateBar(count_inputs(paths, opts))
+    bar = AnnotateProgress(count_inputs(paths, opts), enabled=not err.quiet)
     try:
-        res = annotate_corpus(paths, output, spec, opts, labeller=lab, progress=bar, total=bar.bar.total)
+        with reporting(bar.advance):
+            res = annotate_corpus(paths, output, spec, opts, labeller=lab, progress=bar, total=bar.total)
     except LabellerLoadError as e:
         fail_model(e)
     except ResumeMismatchError as e:
         fail(f"{e} (--resume --force adds to it anyway)")
-    except OutputError as e:
+    except (OutputError, RayConnectionError) as e:
         fail(str(e))
     except KeyboardInterrupt as e:
         bar.close()
@@ -171,16 +159,16 @@ def annotate(
     shown = 50
     for e in res.errors[:shown]:
         where = e["path"] + (f" (row {e['row']})" if "row" in e else "")
-        err.print(f"[red]error:[/red] {where}: {e['error']}", highlight=False, soft_wrap=True)
+        error(f"{where}: {e['error']}")
     if len(res.errors) > shown:
-        err.print(f"… and {len(res.errors) - shown} more", highlight=False)
+        errors.print(f"… and {len(res.errors) - shown} more", highlight=False)
     resumed = f" (+{res.n_resumed} already in the output)" if res.n_resumed else ""
     err.print(f"annotated {res.n_docs} document(s){resumed}, {res.n_sentences} sentences, {res.n_entities} entities "
               f"with {res.labeller or (f'model:{Path(model).name}' if model else labeller or 'headings')} in {res.seconds:.1f} s ({res.docs_per_s:.1f} doc/s, "
               f"{res.sentences_per_s:.0f} sentences/s); {len(res.errors)} error(s)"
               + (f" → {res.output}" if res.output else ""), highlight=False, soft_wrap=True)
     if res.errors:
-        err.print(f"{len(res.errors)} input(s) failed; listed in {res.errors_path}", highlight=False)
+        errors.print(f"{len(res.errors)} input(s) failed; listed in {res.errors_path}", highlight=False)
         raise typer.Exit(1)
 
 
@@ -194,7 +182,7 @@ def summarize(
     encoder: Optional[str] = typer.Option(None, "--encoder", help="embedding model for centrality (default: the classifier's base encoder)"),
     k: int = typer.Option(3, "--k", "-k", help="sentences per part"),
     budget: Optional[int] = typer.Option(None, "--budget", help="at most this many characters of selected sentences in all"),
-    method: str = typer.Option("centrality", "--method", help="centrality | lead | textrank"),
+    method: str = choice("centrality", "--method", SUMMARY_METHODS, "how sentences are chosen"),
     min_confidence: float = typer.Option(0.5, "--min-confidence", help="skip sentences whose label the model gives less "
                                          "than this probability (labels backed by a mandated heading are kept)"),
     figures: int = typer.Option(10, "--figures", help="key figures to list"),
@@ -238,7 +226,7 @@ def _print_metrics(m: dict) -> None:
 def eval_cmd(
     paths: List[Path] = typer.Argument(..., help="GOLD.jsonl (LABELING.md format); with --compare: metrics JSON files"),
     model: Optional[str] = typer.Option(None, "--model", help="model directory or hub id"),
-    labeller: Optional[str] = typer.Option(None, "--labeller", help="baseline: headings|rules|tfidf"),
+    labeller: Optional[str] = choice(None, "--labeller", LABELLER_NAMES, "a rule or TF-IDF baseline instead of a model"),
     json_out: Optional[Path] = typer.Option(None, "--json", help="write metrics JSON here"),
     html: Optional[Path] = typer.Option(None, "--html", help="write a self-contained HTML report"),
     md: Optional[Path] = typer.Option(None, "--md", help="write a Markdown report"),
@@ -246,7 +234,7 @@ def eval_cmd(
     bootstrap_n: int = typer.Option(1000, "--bootstrap", help="bootstrap resamples for 95% intervals (0: none)"),
     seed: int = typer.Option(0, "--seed"),
     ner: Optional[str] = typer.Option(None, "--ner", help="entity model directory made by `nlp train ner` (combined with the rules)"),
-    entities: Optional[str] = typer.Option(None, "--entities", help="rules | model | combined (default: combined with --ner, else the default)"),
+    entities: Optional[str] = choice(None, "--entities", ENTITY_MODES, "default: combined with --ner, else the default"),
     by_rule: bool = typer.Option(False, "--by-rule", help="also score every named rule (nlp.rules): how often it fired, its precision"),
     pages: Optional[Path] = typer.Option(None, "--pages", help="directory of `nlp show` pages: the HTML report's worst errors link to them"),
 ) -> None:
@@ -264,7 +252,7 @@ def eval_cmd(
         docs = ev.load_gold(gold)
     except ReadError as e:  # GoldError: one line per problem
         for line in e.lines()[:-1]:
-            err.print(f"[red]error:[/red] {line}", highlight=False, soft_wrap=True)
+            error(line)
         fail(e.lines()[-1])
     ext = _entity_extractor(ner, entities)
     lab = _labeller(model, labeller)

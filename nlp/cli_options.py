@@ -16,14 +16,52 @@ from typing import Any, Callable, NoReturn, Optional
 import typer
 from rich.console import Console
 
-err = Console(stderr=True)
+err = Console(stderr=True)  # notes and progress: silent with --quiet
+errors = Console(stderr=True)  # errors: printed even with --quiet
 out = Console()
 
 
 def fail(msg: str, code: int = 1) -> NoReturn:
     """Print ``error: msg`` (one line) and exit with ``code``."""
-    err.print(f"[red]error:[/red] {msg}", highlight=False, soft_wrap=True)
+    error(msg)
     raise typer.Exit(code)
+
+
+def error(msg: str) -> None:
+    """Print ``error: msg`` on stderr (also with --quiet)."""
+    errors.print(f"[red]error:[/red] {msg}", highlight=False, soft_wrap=True)
+
+
+def set_verbosity(quiet: bool = False, verbose: bool = False) -> None:
+    """``--quiet``: errors only (no notes, progress or warnings on stderr); ``--verbose``: the
+    package's debug log (``nlp.*`` loggers) and other libraries' info lines on stderr."""
+    import logging
+    import os
+    import warnings
+
+    if quiet and verbose:
+        fail("give either --quiet or --verbose, not both")
+    fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    if quiet:
+        err.quiet = True
+        warnings.simplefilter("ignore")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        logging.basicConfig(level=logging.ERROR, format=fmt, stream=sys.stderr)
+        logging.getLogger().setLevel(logging.ERROR)
+    elif verbose:
+        logging.basicConfig(level=logging.INFO, format=fmt, stream=sys.stderr)
+        logging.getLogger("nlp").setLevel(logging.DEBUG)
+
+
+def choices_metavar(choices) -> str:
+    """How help shows an option's choices: ``[a|b|c]``."""
+    return "[" + "|".join(map(str, choices)) + "]"
+
+
+def choice(default: Any, flag: str, choices, help: str) -> Any:
+    """An option whose value is one of ``choices``, shown as such in help; the command checks
+    the value (so that a wrong one is a one-line error naming the choices)."""
+    return typer.Option(default, flag, metavar=choices_metavar(choices), help=help)
 
 
 def first_line(e: BaseException) -> str:
@@ -48,7 +86,7 @@ def progress(desc: str):
     from tqdm import tqdm
 
     def wrap(items):
-        return tqdm(items, desc=desc, unit="doc", disable=None, file=sys.stderr)
+        return tqdm(items, desc=desc, unit="doc", disable=True if err.quiet else None, file=sys.stderr)
 
     return wrap
 
@@ -89,7 +127,7 @@ def config_command(app: typer.Typer | None, name: str, cls: type, *, shared: dic
         if typing.get_origin(ann) in (typing.Union, getattr(__import__("types"), "UnionType", None)):
             inner = [a for a in typing.get_args(ann) if a is not type(None)]
             ann = Optional[inner[0]]
-        kw = {"metavar": "[" + "|".join(map(str, f.metadata["choices"])) + "]"} if f.metadata.get("choices") else {}
+        kw = {"metavar": choices_metavar(f.metadata["choices"])} if f.metadata.get("choices") else {}
         opt = typer.Option(default, _flag(f), help=f.metadata.get("help") or None, **kw)
         params.append(inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=opt, annotation=ann))
     params += extra or []
@@ -140,8 +178,8 @@ def one_line(e: BaseException) -> str:
     """An error as one line; a config error names command-line flags instead of fields, and a
     missing shipped model names the explicit alternative (the heading rules)."""
     from .config import ConfigError
-
-    return e.message(flag_of) if isinstance(e, ConfigError) else first_line(e)
     from .io import ModelNotFoundError
+
     if isinstance(e, ModelNotFoundError):
         return f"{first_line(e)}; or give --labeller headings to label with the heading rules"
+    return e.message(flag_of) if isinstance(e, ConfigError) else first_line(e)

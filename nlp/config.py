@@ -20,6 +20,9 @@ from typing import Any, Mapping
 BACKENDS: tuple[str, ...] = ("torch", "onnx")
 LABELLER_NAMES: tuple[str, ...] = ("headings", "rules", "tfidf")
 ENTITY_MODES: tuple[str, ...] = ("rules", "model", "combined")
+ENGINES: tuple[str, ...] = ("local", "ray")  # batch engines (nlp.annotate.ENGINES)
+SUMMARY_METHODS: tuple[str, ...] = ("centrality", "lead", "textrank")  # nlp.summarize.METHODS
+DEVICES: tuple[str, ...] = ("cpu", "cuda", "cuda:N")  # as help shows them (N: a GPU's number)
 COMPONENT_NAMES: tuple[str, ...] = ("structure", "labels", "entities", "indicators")
 GPU_BATCH_SIZE = 512  # sentences per forward pass on a GPU when none is asked for (sentences are short)
 

@@ -24,6 +24,7 @@ import numpy as np
 from .components.base import SentenceLabeller
 from .config import DecodingConfig
 from .doc import LABELS, Document
+from .progress import advance
 
 __all__ = ["BertSentenceLabeller", "DecodingConfig", "SECTION_ORDER", "cpu_has_native_bf16", "sentence_contexts",
            "viterbi"]
@@ -207,6 +208,7 @@ class BertSentenceLabeller(SentenceLabeller):
         for b in range(0, n, self.batch_size):
             ids = order[b:b + self.batch_size]
             out[ids] = self._probs([ctx[i] for i in ids], [texts[i] for i in ids])
+            advance(len(ids))  # sentences scored (nlp.progress: a batch run's progress)
         return out
 
     def _probs(self, contexts: list[str], texts: list[str]) -> np.ndarray:

@@ -25,6 +25,7 @@ from .chunks import ChunkResult, InputItem, annotate_chunk, structure_bytes, str
 from .pipeline import LabellerSpec, doc_id_for
 
 _ITEM_FIELDS = ("index", "doc_id", "path", "text", "row", "format", "error")
+log = logging.getLogger(__name__)
 
 
 def import_ray():
@@ -127,6 +128,8 @@ def run_ray(chunks: Iterable[list[InputItem]], spec: LabellerSpec, workers: int)
         tables = [pa.Table.from_pylist([{**{k: getattr(it, k) for k in _ITEM_FIELDS}, "chunk": n} for it in chunk],
                                        schema=schema) for n, chunk in enumerate(chunks)]
         size = max(len(c) for c in chunks)
+        log.debug("Ray: %d chunk(s) on %d actor(s); cluster CPUs %s", len(chunks), workers,
+                  ray.cluster_resources().get("CPU"))
         ds = ray.data.from_arrow(tables).map_batches(
             ChunkAnnotator, fn_constructor_kwargs={"spec": spec}, batch_size=size, batch_format="pyarrow",
             compute=ray.data.ActorPoolStrategy(size=workers))
@@ -232,7 +235,9 @@ def annotate_dataset(ds, spec: LabellerSpec, batch_docs: int = 32, concurrency: 
     ``concurrency`` actors of one CPU would take them all); see ``pool_resources``."""
     ray = import_ray()
     if concurrency is None or num_cpus is None:
-        concurrency, num_cpus = pool_resources(cluster_cpus(ray), concurrency, num_cpus)
+        cpus = cluster_cpus(ray)
+        concurrency, num_cpus = pool_resources(cpus, concurrency, num_cpus)
+        log.debug("actor pool: %d actor(s) of %g CPU(s) each on %g free CPU(s)", concurrency, num_cpus, cpus)
     return ds.map_batches(DatasetAnnotator, fn_constructor_kwargs={"spec": spec, "text_column": text_column,
                                                                   "id_column": id_column},
                           batch_size=batch_docs, batch_format="pyarrow", num_cpus=num_cpus, num_gpus=num_gpus,

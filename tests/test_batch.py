@@ -316,3 +316,118 @@ def test_cpu_bf16_switch_and_trained_pair_length(tiny_cls, tmp_path, monkeypatch
     (d / "training_summary.json").write_text(json.dumps({"config": {"max_length": 96}}))
     assert BertSentenceLabeller(d, device="cpu").max_length == 96
     assert BertSentenceLabeller(d, device="cpu", max_length=64).max_length == 64
+
+
+# --------------------------------------------------------------------------- progress and verbosity
+
+
+def test_progress_moves_per_document_inside_one_chunk(tiny_cls):
+    """Within one chunk, progress comes per forward pass (a share of a document each), bad
+    inputs count at once, it adds up to the inputs, and it changes no record."""
+    from nlp.chunks import InputItem, annotate_chunk
+    from nlp.pipeline import get_labeller
+    from nlp.progress import reporting
+
+    lab = LabellerSpec(model=str(tiny_cls), batch_size=4, entities="rules").load()
+    items = [InputItem(i, f"r{i}", "in.jsonl", report(i), i, "jsonl") for i in range(6)]
+    items.insert(2, InputItem(6, "blank", "in.jsonl", "，。", 6, "jsonl"))
+    seen: list[float] = []
+    with reporting(seen.append):
+        res = annotate_chunk(items, lab)
+    assert len(res.records) == 6 and len(res.errors) == 1
+    assert seen[0] == 1 and sum(seen) == pytest.approx(7)
+    done, steps = 0.0, set()
+    for n in seen:
+        assert n > 0
+        done += n
+        steps.add(int(done + 1e-9))
+    assert steps >= set(range(1, 8))  # the count passed every document, not only the chunk's end
+    assert annotate_chunk(items, lab).records == res.records  # no sink: the same records
+
+    seen.clear()
+    with reporting(seen.append):  # a labeller that scores no sentences: a document at a time
+        annotate_chunk(items, get_labeller("headings"))
+    assert seen == [1] * 7
+
+
+def test_progress_lines_when_stderr_is_not_a_terminal():
+    import io
+
+    from nlp.annotate import ProgressUpdate
+    from nlp.progress import AnnotateProgress, log_every
+
+    stream = io.StringIO()
+    p = AnnotateProgress(10, stream=stream, tty=False, every=0.05)  # a timer: lines while nothing moves
+    p(ProgressUpdate(4, 4, 120, 0, 10, 1.0))
+    time.sleep(0.3)
+    p.close()
+    lines = stream.getvalue().splitlines()
+    assert len(lines) >= 2 and all(x.startswith("annotate: 4/10 documents (40%), ") for x in lines)
+    assert "120 sentences, 0 error(s)" in lines[-1] and "doc/s" in lines[-1]
+
+    stream = io.StringIO()
+    p = AnnotateProgress(3, stream=stream, tty=False, every=0)  # 0: a line per document done
+    for n in (0.4, 0.4, 0.4, 1.8):
+        p.advance(n)
+    p.close()
+    assert [x.split(",")[0] for x in stream.getvalue().splitlines()] == [
+        "annotate: 1/3 documents (33%)", "annotate: 3/3 documents (100%)"]
+
+    stream = io.StringIO()
+    p = AnnotateProgress(3, stream=stream, tty=True)  # a terminal: the bar follows the documents
+    p.advance(1.5)
+    assert p.bar.n == 1
+    p.advance(1.5)
+    assert p.bar.n == 3
+    p.close()
+    assert "3/3" in stream.getvalue()
+    assert AnnotateProgress(3, stream=io.StringIO(), enabled=False).bar is None
+
+    for value, expected in (("", 30.0), ("5", 5.0), ("0", 0.0), ("-1", None), ("soon", 30.0)):
+        os.environ["GOVREPORT_LOG_EVERY"] = value
+        try:
+            assert log_every() == expected
+        finally:
+            del os.environ["GOVREPORT_LOG_EVERY"]
+
+
+def test_quiet_verbose_and_progress_lines_of_nlp_annotate(tiny_cls, tmp_path):
+    import re
+
+    d = write_corpus(tmp_path / "in", 5)
+    # forward passes of 4 sentences: several per document (of about 23 sentences)
+    args = ["annotate", d, "-o", tmp_path / "o.jsonl", "--model", tiny_cls, "--entities", "rules", "--batch-size", 4]
+    r = nlp("--quiet", *args)
+    assert r.returncode == 0 and r.stderr == "" and r.stdout == ""
+    assert len(ids(tmp_path / "o.jsonl")) == 5
+    r = nlp("--verbose", *args)
+    assert r.returncode == 0 and re.search(r"DEBUG nlp\.chunks: chunk of 5 input\(s\)", r.stderr), r.stderr[-2000:]
+    # stderr is a pipe here: plain lines, one per document with GOVREPORT_LOG_EVERY=0, within one chunk
+    r = subprocess.run([sys.executable, "-m", "nlp", *map(str, args)], capture_output=True, text=True,
+                       env={**ENV, "GOVREPORT_LOG_EVERY": "0"})
+    assert r.returncode == 0, r.stderr[-2000:]
+    counts = [int(n) for n in re.findall(r"^annotate: (\d)/5 documents \(\d+%\), [\d.]+ doc/s", r.stderr, flags=re.M)]
+    assert counts == sorted(counts) and set(counts) == {1, 2, 3, 4, 5}, r.stderr[-2000:]
+    assert r.stderr.rstrip().splitlines()[-1].startswith("annotated 5 document(s)")
+    r = nlp("annotate", d, "-o", tmp_path / "o.jsonl", "--model", tiny_cls, "--entities", "rules")
+    assert "annotate: " not in r.stderr  # the default: a line every 30 s, none in a short run
+
+    (d / "blank.txt").write_text("，。\n", encoding="utf-8")  # --quiet still prints errors
+    r = nlp("--quiet", *args)
+    assert r.returncode == 1 and "error:" in r.stderr and "blank.txt" in r.stderr and "annotated" not in r.stderr
+    r = nlp("--quiet", "--verbose", "annotate", "--help")
+    assert r.returncode == 1 and r.stderr.count("\n") == 1 and "--quiet or --verbose" in r.stderr
+
+
+def test_help_shows_the_choices_of_choice_options():
+    from nlp import annotate, config, summarize
+
+    assert annotate.ENGINES == config.ENGINES and summarize.METHODS == config.SUMMARY_METHODS
+    wide = {**ENV, "COLUMNS": "200"}
+    r = subprocess.run([sys.executable, "-m", "nlp", "annotate", "--help"], capture_output=True, text=True, env=wide)
+    for shown in ("[local|ray]", "[rules|model|combined]", "[headings|rules|tfidf]", "[torch|onnx]", "[cpu|cuda|cuda:N]"):
+        assert shown in r.stdout, shown
+    r = subprocess.run([sys.executable, "-m", "nlp", "summarize", "--help"], capture_output=True, text=True, env=wide)
+    assert "[centrality|lead|textrank]" in r.stdout
+    r = subprocess.run([sys.executable, "-m", "nlp", "--help"], capture_output=True, text=True, env=wide)
+    assert "--quiet" in r.stdout and "--verbose" in r.stdout
