@@ -132,7 +132,7 @@ def run_ray(chunks: Iterable[list[InputItem]], spec: LabellerSpec, workers: int)
                   ray.cluster_resources().get("CPU"))
         ds = ray.data.from_arrow(tables).map_batches(
             ChunkAnnotator, fn_constructor_kwargs={"spec": spec}, batch_size=size, batch_format="pyarrow",
-            compute=ray.data.ActorPoolStrategy(size=workers))
+            compute=ray.data.ActorPoolStrategy(size=min(workers, len(chunks))))  # no idle actors
         current: ChunkResult | None = None
         current_no = -1
         for row in ds.iter_rows():
