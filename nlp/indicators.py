@@ -13,8 +13,10 @@ Everything here works on annotated records (``Document.to_dict()``, one line of
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 import re
+import threading
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Mapping, NamedTuple, Sequence, Union
 
@@ -123,6 +125,58 @@ def parse_quantity(text: str) -> Quantity:
 
 # --------------------------------------------------------------------------- indicator phrase
 
+# Word boundaries and parts of speech come from jieba (its own tokenizer instance, so that the
+# global one other code uses is left as it is). A few glued forms of its dictionary are split
+# so that a linker after a rate (纠错率为, 均达) stays a word of its own, and a few words of these
+# reports get the part of speech they have here (清单 and 举措 are nouns).
+_SPLIT_WORDS = ("率为", "均达", "率达", "比达", "数为", "量为", "额为", "率均", "对区", "至今为")
+_WORD_TAGS = {"清单": "n", "举措": "n", "日常": "b", "专干": "n", "网办": "vn", "处级": "b", "科级": "b", "厅级": "b",
+              "立法": "vn", "组长": "n", "各级": "b", "各类": "b", "全部": "d", "基本": "d", "单项": "n", "大项": "n",
+              "小项": "n"}
+_tokenizer_lock = threading.Lock()
+_TOKENIZER: Any = None
+
+
+def _tokenizer() -> Any:
+    global _TOKENIZER
+    with _tokenizer_lock:
+        if _TOKENIZER is None:
+            import logging
+
+            import jieba
+            import jieba.posseg
+
+            jieba.setLogLevel(logging.WARNING)
+            tok = jieba.Tokenizer()
+            tok.initialize()
+            for w in _SPLIT_WORDS:
+                tok.del_word(w)
+            for w, tag in _WORD_TAGS.items():
+                tok.add_word(w, tag=tag)
+            _TOKENIZER = jieba.posseg.POSTokenizer(tok)
+    return _TOKENIZER
+
+
+@functools.lru_cache(maxsize=8192)
+def words(text: str, hmm: bool = True) -> tuple[tuple[str, str], ...]:
+    """``text`` as (word, part of speech) pairs (jieba's word segmentation and tags; ``hmm``:
+    jieba's guess of words that are not in its dictionary)."""
+    if not text:
+        return ()
+    return tuple((w.word, w.flag) for w in _tokenizer().cut(text, HMM=hmm))
+
+
+def word_boundaries(text: str) -> frozenset[int]:
+    """The offsets of ``text`` between two words (0 and ``len(text)`` included), by jieba's
+    dictionary alone: a run of characters that is no word of it is no word here either, so a
+    linker is never glued to the characters before it."""
+    out, i = {0, len(text)}, 0
+    for w, _ in words(text, hmm=False):
+        i += len(w)
+        out.add(i)
+    return frozenset(out)
+
+
 _HARD_BREAK = "，,。；;：:！？!?\n"
 _OPEN_BRACKET = "（(【["
 _CLOSE_BRACKET = "）)】]"
@@ -137,45 +191,101 @@ _LEAD = re.compile(
     r"截至目前|截至\S{0,8}?(?:年|月|日|底|末)|到\d{4}年底?|(?:19|20)\d{2}年度?(?:以来|全年|上半年|下半年)?|"
     r"力争|确保|争取|预计|已|全(?:市|区|县|省|州|国|镇|乡|旗)|[一二三四五六七八九十]+、|"
     r"[（(][一二三四五六七八九十\d]+[）)]|\d+[.．、]|[①-⑳]|[\s、，”\"'）)】\]])")
+# verbs of change before the new value: 提升至, 削减到, 调整为 (then 由/从 the old value goes too)
+_CHANGE = "提升|提高|上升|增长|增加|降低|下降|减少|压缩|缩短|压减|削减|精简|缩减|扩大|扩展|延长|调整|优化|压降"
 _TRAIL = re.compile(
-    r"(?:达到了|达到|已达|均达|分别达|分别为|分别|均为|均|(?<![送直通抵下传表转发到])达|(?<![行作认成以因])为|"
-    r"提升至|提升到|提高至|提高到|上升至|上升到|增长至|增长到|增加至|增加到|增至|升至|降至|降到|降低至|降低到|"
-    r"下降至|下降到|减少至|减少到|减至|压缩至|压缩到|缩短至|缩短到|压减至|控制在|保持在|稳定在|维持在|"
-    r"(?:由|从)(?:\d+(?:\.\d+)?[%％]?)?|拟按|按照|按|共计|合计|总计|累计|(?<!公)共|各|约|全年|年内|全(?:市|区|县|省|州|国|镇|乡|旗)|了|已|"
+    rf"(?:达到了|达到|已达|均达|分别达|分别为|分别|均为|均|(?<![送直通抵下传表转发到])达|(?<![行作认成以因])为|"
+    rf"(?:{_CHANGE})(?:至|到|为)|增至|升至|降至|降到|减至|"
+    r"控制在|保持在|稳定在|维持在|"
+    r"(?:由|从)(?:\d+(?:\.\d+)?\s*(?:[%％]|[个件项家条人次名份期场所户元万亿]{1,3})?)?|拟按|按照|按|共计|合计|总计|累计|(?<!公)共|"
+    r"各|约|全年|年内|全(?:市|区|县|省|州|国|镇|乡|旗)|了|已|"
     r"[\s、，“\"'（(【\[])$")
-_AFTER_STOP = re.compile(rf"(?<=.)《|[{re.escape(_HARD_BREAK + _OPEN_BRACKET + _CLOSE_BRACKET)}、和及与并对向等已均将0-9]")
+_AFTER_STOP = re.compile(rf"(?<=.)《|[{re.escape(_HARD_BREAK + _OPEN_BRACKET + _CLOSE_BRACKET)}、0-9]")
 MAX_INDICATOR = 20
+MAX_QUOTED = 32
 _MAX_AFTER = 12
+
+
+def _strip_lead(phrase: str) -> str:
+    """``phrase`` without its longest leading linker (_LEAD) that ends between two words."""
+    for k in sorted(word_boundaries(phrase), reverse=True):
+        if 0 < k and _LEAD.fullmatch(phrase, 0, k):
+            return phrase[k:]
+    return phrase
+
+
+def _strip_trail(phrase: str) -> str:
+    """``phrase`` without its longest trailing linker (_TRAIL) that starts between two words."""
+    for k in sorted(word_boundaries(phrase)):
+        if k < len(phrase) and _TRAIL.match(phrase, k):
+            return phrase[:k]
+    return phrase
 
 
 def _strip_repeat(phrase: str) -> str:
     while True:
-        new = _LEAD.sub("", phrase, count=1)
-        new = _TRAIL.sub("", new, count=1)
+        new = _strip_trail(_strip_lead(phrase))
         if new == phrase:
             return phrase
         phrase = new
 
 
+_CONJ_END = re.compile(r"(?:以及|和|及|与|或|并|、)$")
+
+
+def _strip_conjunction(phrase: str) -> str:
+    """``phrase`` without a conjunction left at its end (遴选推荐3个候选地区和 → 遴选推荐3个候选地区)."""
+    m = _CONJ_END.search(phrase)
+    if m and m.start() > 0 and m.start() in word_boundaries(phrase):
+        return phrase[:m.start()]
+    return phrase
+
+
 def _balanced(phrase: str) -> str:
     """Drop a quote or bracket left open (or closed) by the clause cut."""
-    for o, c in ("“”", "（）", "()", "《》"):
+    for o, c in ("“”", "（）", "()", "《》", "‘’"):
         if phrase.count(o) != phrase.count(c):
             phrase = phrase.replace(o, "").replace(c, "")
     return phrase
 
 
+def _inside_quotes(phrase: str) -> set[int]:
+    """The offsets of ``phrase`` inside a quote or a title (“…”, 《…》, ‘…’), where no cut goes."""
+    inside: set[int] = set()
+    for o, c in ("“”", "《》", "‘’"):
+        start = None
+        for i, ch in enumerate(phrase):
+            if ch == o and start is None:
+                start = i
+            elif ch == c and start is not None:
+                inside.update(range(start + 1, i + 1))
+                start = None
+    return inside
+
+
 def _cap(phrase: str) -> str:
-    """Keep the last MAX_INDICATOR characters, cut after a word boundary where one exists."""
+    """At most MAX_INDICATOR characters, the end of ``phrase`` kept, cut between two words and
+    never inside a quote or a title: before a title (《), after a function word (的、和及与对在将把为)
+    where one is, else at the first word boundary that leaves no more than MAX_INDICATOR
+    characters. A quote or title that would be cut is kept whole, up to MAX_QUOTED characters."""
     if len(phrase) <= MAX_INDICATOR:
         return phrase
-    tail = phrase[-MAX_INDICATOR:]
-    for i, ch in enumerate(tail[:-2]):
-        if ch == "《" and i > 0:  # before a title
-            return tail[i:]
-        if ch in "的、和及与对在将把为":
-            return tail[i + 1:]
-    return tail
+    first = len(phrase) - MAX_INDICATOR
+    inside = _inside_quotes(phrase)
+    bounds = sorted(k for k in word_boundaries(phrase) | {i for i, ch in enumerate(phrase) if ch in "“《‘"}
+                    if k <= len(phrase) - 3 and k not in inside)
+    fits = [k for k in bounds if k >= first]
+    for k in fits:
+        if phrase[k] == "《" and k > first:
+            return phrase[k:]
+        if k > 0 and phrase[k - 1] in "的、和及与对在将把为":
+            return phrase[k:]
+    # a cut right after a quote, or none that fits: start at the opening of the quote instead
+    opening = [k for k in bounds if k < (fits[0] if fits else len(phrase)) and phrase[k] in "“《‘"
+               and len(phrase) - k <= MAX_QUOTED]
+    if opening and (not fits or phrase[fits[0] - 1] in "”》’"):
+        return phrase[opening[-1]:]
+    return phrase[fits[0]:] if fits else phrase[first:]
 
 
 def _left_phrase(left: str) -> str:
@@ -197,16 +307,104 @@ def _left_phrase(left: str) -> str:
     return _balanced(_strip_repeat(clause))
 
 
+# parts of speech (jieba's tags) that a noun phrase after the measure word is made of
+def _nominal(flag: str) -> bool:
+    return flag[0] in "nj" or flag in ("vn", "an", "eng", "s")
+
+
+def _modifier(flag: str) -> bool:
+    return flag in ("b", "a", "f", "l", "i", "m") or _nominal(flag)
+
+
+# verbs that name an activity inside a noun phrase of these reports (行政审批部门, 执法人员,
+# 校园宣讲队, 新提拔领导干部), and nouns that head one (…事项, …部门)
+_ACTIVITY_VERBS = frozenset("""
+执法 审批 调解 监管 服务 管理 复议 诉讼 应诉 监督 检查 审查 备案 登记 许可 处罚 信访 宣讲 普法 培训 考核 督察
+督查 办理 决策 仲裁 援助 公证 鉴定 立法 改革 整改 救治 保护 征收 提拔 提任 新任 宣传 学习 评查 巡察 救助 咨询
+调查 评估 审核 受理 确诊 执行 监测 治理 服务型 帮扶 代办 协调 联动 共享 指导 审判
+""".split())
+_SUFFIXES = frozenset(("级", "类", "型", "性", "化", "员"))
+_COPULAS = frozenset(("是", "有", "为", "在", "进行", "成为", "作为"))
+_HEAD_NOUNS = frozenset("""
+部门 人员 事项 案件 单位 机构 中心 中心组 窗口 平台 站 室 项目 任务 工作 组 队 小组 清单 文件 制度 企业 场所 组织
+""".split())
+
+
 def _right_phrase(right: str) -> str:
-    """A noun phrase right after the quantity (办理142件行政复议案件 → 行政复议案件)."""
+    """The noun phrase right after the quantity (办理142件行政复议案件 → 行政复议案件): whole
+    words, nouns and their modifiers (a quoted name included; a verb only where it names an
+    activity inside the noun phrase: 行政审批部门), up to the first other verb, preposition,
+    conjunction or punctuation; at most _MAX_AFTER characters."""
     right = right.lstrip()
     if right.startswith("的"):
         right = right[1:]
     stop = _AFTER_STOP.search(right)
-    phrase = right[: stop.start() if stop else len(right)][:_MAX_AFTER]
-    if not phrase or not ("\u4e00" <= phrase[0] <= "\u9fff" or phrase[0] in "“《"):
+    right = right[: stop.start() if stop else len(right)]
+    if not right or not ("\u4e00" <= right[0] <= "\u9fff" or right[0] in "“《‘"):
         return ""
+    toks = list(words(right))
+    taken: list[str] = []
+    end = 0  # characters of ``right`` up to the last nominal word taken
+    nominal = False
+    i = 0
+    while i < len(toks):
+        w, f = toks[i]
+        nxt = toks[i + 1] if i + 1 < len(toks) else ("", "x")
+        if w in ("“", "《", "‘"):  # a quoted name goes in whole
+            close = {"“": "”", "《": "》", "‘": "’"}[w]
+            j = next((k for k in range(i + 1, len(toks)) if toks[k][0] == close), None)
+            if j is None:
+                break
+            taken.extend(t for t, _ in toks[i:j + 1])
+            i = j + 1
+            end, nominal = len("".join(taken)), True
+            continue
+        if w == "及" and nxt[0] in ("以上", "以下"):  # 县级及以上饮用水水源地
+            taken.extend((w, nxt[0]))
+            i += 2
+            continue
+        if w in _COPULAS:
+            ok = False
+        elif f[0] == "v" and f != "vn":
+            ok = (w in _ACTIVITY_VERBS or w in _HEAD_NOUNS or nxt[0] in _HEAD_NOUNS
+                  or (not nominal and w not in _COPULAS and (_nominal(nxt[1]) or nxt[1] in ("a", "b")
+                                                             or nxt[0] in _ACTIVITY_VERBS)))
+        elif f in ("zg", "k", "ng") or w in _SUFFIXES:  # a suffix: 行政复议/员, 街道/级
+            ok = nominal
+        else:
+            ok = _modifier(f)
+        if not ok:
+            break
+        taken.append(w)
+        if _nominal(f) or f in ("zg", "k", "ng") or w in _ACTIVITY_VERBS or w in _SUFFIXES or w in _HEAD_NOUNS:
+            end, nominal = len("".join(taken)), True
+        i += 1
+    phrase = "".join(taken)[:end]
+    while len(phrase) > _MAX_AFTER:  # whole words only
+        cut = max(k for k in word_boundaries(phrase) if k < len(phrase))
+        if cut == 0:
+            return ""
+        phrase = phrase[:cut]
     return _balanced(phrase)
+
+
+def _right_words(right: str) -> str:
+    """The words right after the quantity up to a stop (punctuation, a bracket, a digit) and
+    up to their last noun, at most _MAX_AFTER characters: the fallback when no noun phrase
+    follows the measure word (分七期对机关全体党员干部进行… → 对机关全体党员干部)."""
+    right = right.lstrip()
+    stop = _AFTER_STOP.search(right)
+    right = right[: stop.start() if stop else len(right)]
+    if not right or not ("\u4e00" <= right[0] <= "\u9fff"):
+        return ""
+    end = k = 0
+    for w, f in words(right):
+        k += len(w)
+        if k > _MAX_AFTER:
+            break
+        if _nominal(f) and all(right[:k].count(o) == right[:k].count(c) for o, c in ("“”", "《》", "‘’")):
+            end = k
+    return right[:end]
 
 
 def _usable(phrase: str) -> bool:
@@ -251,8 +449,14 @@ def structure_metric(sentence_text: str, entity: Entity, sentence_label: str | N
     # an amount of money or a duration is followed by other words of the sentence
     counts_noun = not (q.unit in _TIME_UNITS or q.unit.endswith(_CURRENCY)
                        or any(c in q.unit for c in _NON_COUNT_UNITS))
-    after = _right_phrase(right[n_after:]) if counts_noun or not _usable(before) else ""
+    # the noun after it also completes a clause that ends in a verb (首设24小时“政务无人超市”)
+    after = _right_phrase(right[n_after:])
+    if not (counts_noun or not _usable(before) or (words(before) and words(before)[-1][1][0] == "v")):
+        after = ""
+    elif not after and not _usable(before):
+        after = _right_words(right[n_after:])
     indicator = _balanced(_cap(_strip_repeat(before + after) if after else before))
+    indicator = _strip_conjunction(indicator)
     target = entity.target if entity.target is not None else metric_is_target(sentence_text, entity, sentence_label)
     return Indicator(indicator=indicator, value=q.value, value_max=q.value_max, unit=q.unit,
                      qualifier=",".join(dict.fromkeys(found)) or None, target=bool(target),
