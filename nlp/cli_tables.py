@@ -57,7 +57,8 @@ def regulations(
     paths: List[Path] = typer.Argument(..., help="annotated JSONL or Parquet files written by nlp annotate"),
     output: Path = typer.Option(..., "-o", "--output", help="laws.csv or laws.parquet"),
 ) -> None:
-    """Regulations cited (LAW entities) across annotated reports: normalised name, kind, mentions, documents."""
+    """Regulations cited (LAW entities) across annotated reports: normalised name (short forms such as 《纲要》
+    resolved to the full name the report cites, or dropped), kind, mentions, number of documents and their ids."""
     from .indicators import REGULATION_FIELDS, REGULATION_TYPES, regulation_counts, regulation_rows
     from .io import write_table
 

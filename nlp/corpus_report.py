@@ -25,7 +25,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import jinja2
 import numpy as np
 
-from .indicators import load_annotated, regulation_counts
+from .indicators import load_annotated, regulation_counts, regulation_rows
 from .io import ReadError
 from .schema import LABELS, SECTION_LABELS
 from .summarize import MIN_CHARS, Scorecard, _is_content_char, normalise_rows, scorecard
@@ -491,7 +491,7 @@ def build_report(records: Sequence[Mapping[str, Any]], encoder: Any, n_clusters:
     # the mandated-structure statistics are about reports: plan documents (the decoder's document
     # kind, or the kind column of --meta) are listed in the scorecards but not grouped
     reports = [c for c in cards if c.document_kind != "plans"]
-    regs = [r._asdict() for r in regulation_counts(records)[:n_regulations]]
+    regs = regulation_rows(regulation_counts(records)[:n_regulations])
     return CorpusReport(cards=cards, by_level=group_stats(reports, "issuer_level"), by_year=group_stats(reports, "year"),
                         themes=find_themes(records, encoder, n_clusters=n_clusters, n_examples=n_examples, seed=seed),
                         regulations=regs, n_sentences=sum(len(r["sentences"]) for r in records))
@@ -512,7 +512,7 @@ def render_corpus_html(rep: CorpusReport, sources: Sequence[str], encoder_name: 
     t = {"level": group_table(rep.by_level, "issuer level"), "year": group_table(rep.by_year, "year"),
          "cards": scorecard_table(rep.cards),
          "regulations": [["regulation", "kind", "mentions", "reports"]] + [
-             [r["name"], r["kind"], str(r["mentions"]), str(r["documents"])] for r in rep.regulations]}
+             [r["name"], r["kind"], str(r["mentions"]), str(r["n_documents"])] for r in rep.regulations]}
     return _HTML.render(title=title, n_reports=len(rep.cards), n_sentences=rep.n_sentences, sources=list(sources),
                         n_plan_docs=sum(c.document_kind == "plans" for c in rep.cards),
                         meta_path=meta_path, meta_matched=meta_matched, encoder=encoder_name, figs=figs, t=t,

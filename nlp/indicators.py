@@ -23,7 +23,7 @@ from typing import Any, Iterable, Iterator, Mapping, NamedTuple, Sequence, Union
 import cn2an
 
 from .extract import METRIC_RE, UNITS, extract, metric_is_target
-from .io import ReadError, iter_jsonl
+from .io import ReadError, iter_jsonl, record_year
 from .schema import Document, Entity, Indicator  # noqa: F401 (Indicator: part of this module's API)
 
 Record = Mapping[str, Any]
@@ -33,10 +33,11 @@ DocLike = Union[Document, Record]
 
 
 class RegulationCount(NamedTuple):
-    name: str  # normalised name (normalise_law)
+    name: str  # normalised name (normalise_law), abbreviations resolved (resolve_laws)
     kind: str  # law_kind(name)
     mentions: int  # LAW entities with this name, over all documents
-    documents: int  # documents that mention it at least once
+    n_documents: int  # documents that mention it at least once
+    documents: tuple[str, ...]  # their ids, in input order
 
 
 INDICATOR_FIELDS: tuple[str, ...] = (
@@ -48,7 +49,8 @@ INDICATOR_TYPES: dict[str, str] = {
     "value_max": "float", "unit": "string", "qualifier": "string", "target": "bool", "metric": "string",
     "start": "int", "end": "int"}
 REGULATION_FIELDS: tuple[str, ...] = RegulationCount._fields
-REGULATION_TYPES: dict[str, str] = {"name": "string", "kind": "string", "mentions": "int", "documents": "int"}
+REGULATION_TYPES: dict[str, str] = {"name": "string", "kind": "string", "mentions": "int", "n_documents": "int",
+                                     "documents": "list"}
 
 # --------------------------------------------------------------------------- numbers
 
@@ -514,11 +516,7 @@ def load_annotated(path: str) -> list[dict[str, Any]]:
 
 
 def _year(rec: Record) -> int | None:
-    meta = rec.get("meta") or {}
-    if isinstance(meta.get("year"), int):
-        return meta["year"]
-    m = re.search(r"((?:19|20)\d{2})\s*年", rec.get("title") or "")
-    return int(m.group(1)) if m else None
+    return record_year(rec)
 
 
 def _iter_metrics(rec: Record) -> Iterator[tuple[int, dict[str, Any], Mapping[str, Any]]]:
@@ -570,48 +568,142 @@ LAW_KINDS: tuple[str, ...] = tuple(dict.fromkeys(k for _, k in _LAW_KINDS)) + ("
 
 def normalise_law(text: str) -> str:
     """A regulation's name for counting: no 《》 or whitespace, brackets and parentheses in one
-    (full-width) form, dashes between years as —: 《法治政府建设实施纲要(2021-2025年)》 →
+    (full-width) form, dashes between numbers as —, and a period in parentheses written one way,
+    （YYYY—YYYY年）, a dash lost in scraping put back: 《法治政府建设实施纲要(2021-2025年)》,
+    法治政府建设实施纲要（20212025年） and 法治政府建设实施纲要（2021—2025） →
     法治政府建设实施纲要（2021—2025年）."""
     s = re.sub(r"\s+", "", text.replace("\u3000", ""))
     s = s.strip("《》“”\"'、，,。；;")
     s = s.translate(_BRACKET_MAP)
-    s = re.sub(r"(?<=\d)[-–—―－~～](?=\d)", "—", s)
+    s = re.sub(r"(?<=\d)[-–—―－~～]+(?=\d)", "—", s)
+    s = _PERIOD_RE.sub(_period, s)
     return s
+
+
+# a period in parentheses: （2021—2025年）, （2021年—2025年）, （2021—2025）, and （20212025年）, whose
+# dash was lost in scraping; all are written （2021—2025年）
+_PERIOD_RE = re.compile(r"（((?:19|20)\d{2})年?(—?)((?:19|20)\d{2})年?）")
+
+
+def _period(m: re.Match) -> str:
+    a, b = int(m.group(1)), int(m.group(3))
+    if not a < b <= a + 20:
+        return m.group(0)
+    return f"（{a}—{b}年）"
 
 
 def law_kind(name: str) -> str:
     """The kind of a regulation by its suffix, parentheticals (（试行）, （2021—2025年）) aside:
     法, 条例, 规定, 办法, 意见, 通知, 方案, 规划, 纲要, 标准, 协议, 决定, 细则, 计划, 要点, 清单 or other."""
-    core = normalise_law(name)
-    while True:
-        new = re.sub(r"（[^（）]*）$", "", core)
-        if new == core:
-            break
-        core = new
+    core = _core(normalise_law(name))
     for suffix, kind in _LAW_KINDS:
-        if core.endswith(suffix):
+        if core.endswith(suffix) or core.endswith(_TRADITIONAL.get(suffix, suffix)):
             return kind
     return "other"
 
 
+def _core(name: str) -> str:
+    """A normalised name without its trailing parentheticals (（试行）, （2021—2025年）)."""
+    while True:
+        new = re.sub(r"（[^（）]*）$", "", name)
+        if new == name:
+            return name
+        name = new
+
+
+_TRADITIONAL = {"条例": "條例", "规定": "規定", "办法": "辦法", "决定": "決定", "规划": "規劃", "纲要": "綱要",
+                "细则": "細則", "计划": "計劃", "通知": "通知", "意见": "意見", "标准": "標準", "协议": "協議",
+                "方案": "方案", "要点": "要點", "清单": "清單", "法": "法", "法典": "法典"}
+# words that leave a name generic when they are all it has besides its kind: 《实施纲要》, 《五年规划》, 本《规划》
+_GENERIC_WORDS = ("本", "该", "上述", "实施", "實施", "五年", "总体", "總體", "工作", "行动", "行動", "专项", "專項",
+                  "十四五", "“十四五”", "十三五", "“十三五”", "中长期", "三年", "年度")
+
+
+def is_generic_law(name: str) -> bool:
+    """A name that is only a kind (纲要, 规划, 条例, 決定), perhaps with generic words before it
+    (实施纲要, 五年规划): a short form that names no particular regulation on its own."""
+    core = _core(normalise_law(name))
+    while True:
+        for w in _GENERIC_WORDS:
+            if core.startswith(w) and len(core) > len(w):
+                core = core[len(w):]
+                break
+        else:
+            break
+    return any(core in (suffix, _TRADITIONAL.get(suffix, suffix)) for suffix, _ in _LAW_KINDS)
+
+
+# the definition of a short form right after a cited name: 《…纲要（2021—2025年）》（以下简称《纲要》）,
+# “…规划”（简称“规划”）, 《…》（国发〔2010〕33号，以下简称《意见》）
+_DEFINITION = re.compile(
+    r"\s*[》”\"]?\s*[（(][^（）()]{0,40}?(?:以下|下文)?(?:简称|簡稱|称|稱)为?\s*"
+    r"(?:《(?P<a>[^《》]{1,24})》|“(?P<b>[^“”]{1,24})”|\"(?P<c>[^\"]{1,24})\"|(?P<d>[^（）()，,、。；;《“\"]{1,12}))\s*[）)]")
+
+
+def resolve_laws(rec: DocLike) -> list[tuple[Mapping[str, Any], str | None]]:
+    """Each LAW entity of a document with the name it counts under: its normalised name, or
+    for a short form the full name cited in the same document, or None when it is dropped.
+
+    - A short form defined in the document (《…实施纲要（2021—2025年）》（以下简称《纲要》）, 简称“规划”)
+      resolves to the name it follows; the short form inside the definition is not a mention of
+      its own (it is dropped).
+    - A generic name that is not defined (纲要, 规划, 条例, 实施方案: ``is_generic_law``) resolves to
+      the one full name of its kind the document cites (the one whose name ends with it, when
+      several do), and is dropped otherwise.
+    """
+    rec = _as_record(rec)
+    text = rec.get("text") or ""
+    ents = [e for e in rec.get("entities", []) if e.get("type") == "LAW"]
+    defined: dict[str, str] = {}
+    in_definition: set[int] = set()
+    for k, e in enumerate(ents):
+        if not text or "end" not in e:
+            continue
+        m = _DEFINITION.match(text, e["end"])
+        if not m:
+            continue
+        short = normalise_law(next(g for g in m.group("a", "b", "c", "d") if g))
+        full = defined.get(normalise_law(e.get("text", "")), normalise_law(e.get("text", "")))
+        if short and full and short != full:
+            defined.setdefault(short, full)
+            for j in range(k + 1, len(ents)):  # the short form written inside the definition
+                if ents[j].get("start", -1) >= m.end():
+                    break
+                in_definition.add(j)
+    names: list[str | None] = []
+    for k, e in enumerate(ents):
+        name = normalise_law(e.get("text", ""))
+        names.append(None if k in in_definition or not name else defined.get(name, name))
+    full_names = [n for n in dict.fromkeys(names) if n and not is_generic_law(n)]
+    out: list[tuple[Mapping[str, Any], str | None]] = []
+    for e, name in zip(ents, names):
+        if name and is_generic_law(name):
+            kind, core = law_kind(name), _core(name)
+            same = [n for n in full_names if law_kind(n) == kind]
+            ending = [n for n in same if _core(n).endswith(core)]
+            name = same[0] if len(same) == 1 else ending[0] if len(ending) == 1 else None
+        out.append((e, name))
+    return out
+
+
 def regulation_counts(docs: Iterable[DocLike]) -> list[RegulationCount]:
-    """Every LAW entity's normalised name with its kind, mentions and documents; most mentioned first."""
+    """Every LAW entity's name (``resolve_laws``: normalised, short forms resolved, generic names
+    that resolve to nothing dropped) with its kind, mentions and the documents that cite it;
+    most mentioned first."""
     mentions: dict[str, int] = {}
-    in_docs: dict[str, set[str]] = {}
+    in_docs: dict[str, dict[str, None]] = {}
     for k, doc in enumerate(docs):
         rec = _as_record(doc)
         doc_id = str(rec.get("id", k))
-        for e in rec.get("entities", []):
-            if e.get("type") != "LAW":
-                continue
-            name = normalise_law(e.get("text", ""))
+        for _, name in resolve_laws(rec):
             if not name:
                 continue
             mentions[name] = mentions.get(name, 0) + 1
-            in_docs.setdefault(name, set()).add(doc_id)
-    out = [RegulationCount(n, law_kind(n), c, len(in_docs[n])) for n, c in mentions.items()]
-    return sorted(out, key=lambda r: (-r.mentions, -r.documents, r.name))
+            in_docs.setdefault(name, {})[doc_id] = None
+    out = [RegulationCount(n, law_kind(n), c, len(in_docs[n]), tuple(in_docs[n])) for n, c in mentions.items()]
+    return sorted(out, key=lambda r: (-r.mentions, -r.n_documents, r.name))
 
 
 def regulation_rows(counts: Sequence[RegulationCount]) -> list[dict[str, Any]]:
-    return [r._asdict() for r in counts]
+    """Rows for ``nlp.io.write_table`` (``documents`` a list: a Parquet list, a ``;``-joined CSV cell)."""
+    return [{**r._asdict(), "documents": list(r.documents)} for r in counts]

@@ -780,24 +780,29 @@ def write_sentence_csv(records: Iterable[dict[str, Any]], path: str | os.PathLik
 
 
 TABLE_SUFFIXES = (".csv", ".parquet")
+LIST_SEP = ";"  # between the items of a list column in a CSV cell
 
 
 def write_table(rows: Iterable[dict[str, Any]], fields: Sequence[str], path: str | os.PathLike,
                 types: Mapping[str, str] | None = None) -> int:
     """Write rows as CSV or Parquet (by the suffix of ``path``), atomically. ``types`` maps a
-    field to string | int | float | bool for the Parquet schema (default string)."""
+    field to string | int | float | bool | list (a list of strings: a Parquet list, a
+    ``;``-joined CSV cell) for the Parquet schema (default string)."""
     rows = list(rows)
     suffix = Path(path).suffix.lower()
     if suffix == ".csv":
+        lists = [f for f in fields if (types or {}).get(f) == "list"]
         with AtomicWriter(path, newline="", encoding=CSV_ENCODING) as f:
             w = csv.DictWriter(f, fieldnames=list(fields), extrasaction="ignore")
             w.writeheader()
-            w.writerows(csv_safe_row(r) for r in rows)
+            w.writerows(csv_safe_row({**r, **{k: LIST_SEP.join(map(str, r.get(k) or ())) for k in lists}})
+                        for r in rows)
     elif suffix == ".parquet":
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        kinds = {"string": pa.string(), "int": pa.int64(), "float": pa.float64(), "bool": pa.bool_()}
+        kinds = {"string": pa.string(), "int": pa.int64(), "float": pa.float64(), "bool": pa.bool_(),
+                 "list": pa.list_(pa.string())}
         schema = pa.schema([(f, kinds[(types or {}).get(f, "string")]) for f in fields])
         table = pa.Table.from_pylist([{f: r.get(f) for f in fields} for r in rows], schema=schema)
         with AtomicWriter(path, binary=True) as f:

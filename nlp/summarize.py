@@ -42,7 +42,7 @@ from typing import Any, Iterable, Mapping, Sequence, Union
 import numpy as np
 
 from .io import record_year
-from .indicators import indicator_rows, normalise_law, regulation_counts
+from .indicators import indicator_rows, regulation_counts, regulation_rows, resolve_laws
 from .schema import LABELS, SECTION_LABELS, Document
 
 Record = Mapping[str, Any]
@@ -332,7 +332,7 @@ class Scorecard:
     label_shares: dict[str, float]  # share of n_chars per label, other included
     n_metrics: int
     metrics_per_1000_chars: float
-    n_regulations: int  # distinct normalised LAW names
+    n_regulations: int  # distinct LAW names (indicators.resolve_laws)
     n_regulation_mentions: int
     problems_sentences: int  # non-heading problems sentences
     problems_specific: int
@@ -468,7 +468,7 @@ def scorecard(doc: DocLike) -> Scorecard:
     - ``n_chars``: characters of all sentences; ``label_shares``: their share per label.
     - ``parts_present``: a part is present with at least one non-heading sentence of its label.
     - ``metrics_per_1000_chars``: METRIC entities (achieved and target) per 1,000 of n_chars.
-    - ``n_regulations``: distinct normalised LAW names (``indicators.normalise_law``).
+    - ``n_regulations``: distinct LAW names as the regulations table counts them (``indicators.resolve_laws``).
     - ``problems_specificity``: share of non-heading problems sentences that are specific
       (``is_specific_problem``).
     - ``plans_with_targets``: non-heading plans sentences with at least one METRIC flagged
@@ -496,8 +496,7 @@ def scorecard(doc: DocLike) -> Scorecard:
     n_chars = sum(chars.values())
     entities = rec.get("entities", [])
     n_metrics = sum(1 for e in entities if e.get("type") == "METRIC")
-    laws = [normalise_law(e.get("text", "")) for e in entities if e.get("type") == "LAW"]
-    laws = [x for x in laws if x]
+    laws = [name for _, name in resolve_laws(rec) if name]  # as the regulations table counts them
     return Scorecard(
         doc_id=str(rec.get("id")), title=rec.get("title"), year=record_year(rec), issuer_level=record_issuer_level(rec),
         n_chars=n_chars, parts_present=present, n_parts_present=sum(present.values()),
@@ -703,7 +702,7 @@ def summarize(doc: Document, method: str = "centrality", k: int = 3, budget: int
     ranked = {lab: rank_part(doc, lab, method, emb, lam, confidence_weight, min_confidence) for lab in SECTION_LABELS}
     cats = select(ranked, doc, k, budget)
     sc = scorecard(doc)
-    regs = [r._asdict() for r in regulation_counts([doc])]
+    regs = regulation_rows(regulation_counts([doc]))
     notes = [f"no {lab} sentences found" for lab in SECTION_LABELS if not ranked[lab]]
     return Summary(doc_id=doc.id, title=doc.title, issuer=doc.issuer, date=doc.date, method=method, k=k, budget=budget,
                    encoder=getattr(encoder, "name", None) if method == "centrality" else None,

@@ -241,8 +241,8 @@ def test_regulation_counts():
         {"id": "b", "entities": [{"type": "LAW", "text": "东湖县规范性文件管理办法（试行）"}, {"type": "LAW", "text": "行政复议法"}]},
     ]
     assert regulation_counts(recs) == [
-        RegulationCount("行政复议法", "法", 3, 2),
-        RegulationCount("东湖县规范性文件管理办法（试行）", "办法", 2, 2),
+        RegulationCount("行政复议法", "法", 3, 2, ("a", "b")),
+        RegulationCount("东湖县规范性文件管理办法（试行）", "办法", 2, 2, ("a", "b")),
     ]
 
 
@@ -289,10 +289,11 @@ def test_cli_regulations(annotated, tmp_path):
     r = run("regulations", str(annotated), "-o", str(out))
     assert r.returncode == 0, r.stderr
     rows = list(csv.DictReader(out.open(encoding="utf-8-sig", newline="")))
-    assert list(rows[0]) == ["name", "kind", "mentions", "documents"]
+    assert list(rows[0]) == ["name", "kind", "mentions", "n_documents", "documents"]
     by_name = {r["name"]: r for r in rows}
     assert by_name["遂宁市重大行政决策程序规定"]["kind"] == "规定"
-    assert all(not r["name"].startswith("《") and int(r["documents"]) == 1 for r in rows)
+    assert all(not r["name"].startswith("《") and int(r["n_documents"]) == 1 for r in rows)
+    assert {r["documents"] for r in rows} == {"suining-2023"}  # the ids, not a count
 
 
 def test_cli_bad_input_one_line_error(tmp_path, annotated):

@@ -215,3 +215,139 @@ def test_annotate_with_a_model_prints_no_weight_loading_bar(tmp_path):
                         "-o", str(tmp_path / "a.jsonl")], capture_output=True, text=True, env=env)
     assert r.returncode == 0, r.stderr
     assert "Loading weights" not in r.stderr and "annotated 1 document(s)" in r.stderr
+
+
+# --------------------------------------------------------------------------- the regulations table
+
+def _law_record(doc_id: str, text: str) -> dict:
+    """An invented annotated record whose LAW entities are the 《…》 titles of ``text`` (the span
+    inside the brackets, as the rule extractor gives it)."""
+    import re
+
+    ents = [{"start": m.start(1), "end": m.end(1), "type": "LAW", "text": m.group(1)}
+            for m in re.finditer(r"《([^《》]+)》", text)]
+    return {"id": doc_id, "text": text, "sentences": [], "entities": ents}
+
+
+def test_short_forms_defined_in_the_document_resolve_to_the_full_name():
+    from nlp.indicators import regulation_counts, resolve_laws
+
+    rec = _law_record("d1", "东湖县认真贯彻《东湖县法治建设实施纲要(2021-2025年)》（以下简称《纲要》），对照《纲要》逐项落实；"
+                            "印发《东湖县行政执法监督办法》（东政发〔2023〕5号，以下简称《办法》），落实《办法》。")
+    got = [name for _, name in resolve_laws(rec)]
+    # the short form inside its own definition is no mention of its own
+    assert got == ["东湖县法治建设实施纲要（2021—2025年）", None, "东湖县法治建设实施纲要（2021—2025年）",
+                   "东湖县行政执法监督办法", None, "东湖县行政执法监督办法"]
+    counts = regulation_counts([rec])
+    assert [(c.name, c.mentions) for c in counts] == [("东湖县法治建设实施纲要（2021—2025年）", 2),
+                                                      ("东湖县行政执法监督办法", 2)]
+    quoted = _law_record("d2", "西山县制定《西山县法治宣传规划（2021—2025年）》（简称“规划”），推动《规划》落地。")
+    assert [name for _, name in resolve_laws(quoted)] == ["西山县法治宣传规划（2021—2025年）"] * 2
+
+
+def test_bare_kind_names_resolve_to_the_one_full_name_of_their_kind_or_are_dropped():
+    from nlp.indicators import is_generic_law, regulation_counts
+
+    assert all(is_generic_law(n) for n in ("纲要", "《规划》", "条例", "實施綱要", "实施方案", "本规划", "五年规划"))
+    assert not any(is_generic_law(n) for n in ("东湖县物业管理条例", "上海规划", "民法典", "法治政府建设实施纲要"))
+    one = _law_record("a", "修订《东湖县物业管理条例》，宣传《条例》，落实《意见》。")  # one 条例 cited, no 意见
+    two = _law_record("b", "学习《东湖县物业管理条例》《东湖县电梯安全条例》，宣传《条例》和《纲要》。")  # two 条例
+    ending = _law_record("c", "落实《东湖县法治政府建设实施方案》《东湖县普法工作方案》的《实施方案》。")
+    counts = {c.name: (c.mentions, c.documents) for c in regulation_counts([one, two, ending])}
+    assert counts == {"东湖县物业管理条例": (3, ("a", "b")), "东湖县电梯安全条例": (1, ("b",)),
+                      "东湖县法治政府建设实施方案": (2, ("c",)), "东湖县普法工作方案": (1, ("c",))}
+
+
+def test_periods_that_lost_their_dash_merge_with_the_written_period():
+    from nlp.indicators import normalise_law, regulation_counts
+
+    written = "东湖县法治建设规划（2021—2025年）"
+    for variant in ("东湖县法治建设规划（20212025年）", "东湖县法治建设规划(2021-2025年)", "东湖县法治建设规划（2021—2025）",
+                    "东湖县法治建设规划（2021年—2025年）", "《东湖县法治建设规划(2021~2025年)》"):
+        assert normalise_law(variant) == written, variant
+    assert normalise_law("东湖县条例（20252021年）") == "东湖县条例（20252021年）"  # no period: left as written
+    recs = [_law_record("a", "落实《东湖县法治建设规划（20212025年）》。"), _law_record("b", "落实《东湖县法治建设规划（2021—2025年）》。")]
+    assert [(c.name, c.mentions, c.n_documents, c.documents) for c in regulation_counts(recs)] == [
+        (written, 2, 2, ("a", "b"))]
+
+
+def test_regulations_table_lists_document_ids_csv_and_parquet(tmp_path):
+    import json
+
+    import pyarrow.parquet as pq
+
+    ann = tmp_path / "a.jsonl"
+    recs = [_law_record("a", "修订《东湖县物业管理条例》。"), _law_record("b", "宣传《东湖县物业管理条例》，落实《纲要》。")]
+    for r in recs:
+        r.update(paragraphs=[], meta={})
+    ann.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in recs), encoding="utf-8")
+    out = tmp_path / "laws.csv"
+    r = run("regulations", str(ann), "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    rows = list(csv.DictReader(out.open(encoding="utf-8-sig", newline="")))
+    assert rows == [{"name": "东湖县物业管理条例", "kind": "条例", "mentions": "2", "n_documents": "2", "documents": "a;b"}]
+    out = tmp_path / "laws.parquet"
+    r = run("regulations", str(ann), "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    table = pq.read_table(out)
+    import pyarrow as pa
+
+    field = table.schema.field("documents").type
+    assert pa.types.is_list(field) and field.value_type == pa.string()
+    assert str(table.schema.field("n_documents").type) == "int64"
+    assert table.to_pylist() == [{"name": "东湖县物业管理条例", "kind": "条例", "mentions": 2, "n_documents": 2,
+                                  "documents": ["a", "b"]}]
+
+
+def test_indicator_table_year_is_an_integer_everywhere(tmp_path):
+    import json
+
+    import pyarrow.parquet as pq
+
+    from nlp.indicators import indicator_rows
+
+    for year in (2023, 2023.0, "2023"):
+        rec = {**RECORD, "meta": {"year": year}}
+        assert {r["year"] for r in indicator_rows([rec])} == {2023}
+    ann = tmp_path / "a.jsonl"
+    ann.write_text(json.dumps({**RECORD, "meta": {"year": 2023.0}}, ensure_ascii=False) + "\n", encoding="utf-8")
+    out = tmp_path / "i.parquet"
+    r = run("indicators", str(ann), "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    table = pq.read_table(out)
+    assert str(table.schema.field("year").type) == "int64" and set(table.column("year").to_pylist()) == {2023}
+    df = nlp.to_frame(nlp.read(ann), level="indicator")
+    assert str(df["year"].dtype) == "Int64" and set(df["year"]) == {2023}
+
+
+def test_regulations_table_of_the_train_reports_has_no_bare_names_and_no_dash_lost_duplicates():
+    """Built from ../shared/data when present: the `split: train` reports, read and their LAW
+    entities extracted by the rules (the default pipeline's LAW policy), counted as `nlp regulations` does."""
+    import json
+    import re
+
+    from conftest import shared_data_or_skip
+
+    from nlp.components.entities import extract_entities
+    from nlp.indicators import is_generic_law, regulation_counts
+    from nlp.text import build_document
+
+    shared = shared_data_or_skip()
+    docs = []
+    for line in (shared / "reports.jsonl").read_text(encoding="utf-8").splitlines():
+        rec = json.loads(line) if line.strip() else {}
+        if rec.get("split") == "train":
+            doc = build_document(rec["text"], rec["id"])
+            extract_entities(doc, None)
+            docs.append(doc)
+    counts = regulation_counts(docs)
+    names = [c.name for c in counts]
+    assert len(docs) > 200 and len(names) > 100
+    assert not [n for n in names if n in ("纲要", "规划", "条例") or is_generic_law(n)]
+    assert not [n for n in names if re.search(r"（(?:19|20)\d{2}(?:19|20)\d{2}", n)]  # no period without its dash
+    undashed: dict[str, list[str]] = {}
+    for n in names:
+        undashed.setdefault(re.sub(r"[—年]", "", n), []).append(n)
+    assert [v for v in undashed.values() if len(v) > 1] == []
+    top = counts[0]
+    assert top.name == "法治政府建设实施纲要（2021—2025年）" and top.n_documents == len(top.documents) > 20
