@@ -120,6 +120,8 @@ def report_cmd(
     examples: int = typer.Option(3, "--examples", help="example sentences per theme"),
     json_out: Optional[Path] = typer.Option(None, "--json", help="also write the tables as JSON here"),
     seed: int = typer.Option(0, "--seed"),
+    pages: Optional[Path] = typer.Option(None, "--pages", help="directory of `nlp show` pages of the same records: "
+                                         "scorecards and theme examples link to them"),
 ) -> None:
     """Corpus report: scorecards, part coverage, indicator density and label shares by issuer level and year, themes."""
     from . import corpus_report as cr
@@ -148,8 +150,17 @@ def report_cmd(
         rep = cr.build_report(records, enc, n_clusters=clusters, n_examples=examples, seed=seed)
     except (KeyError, TypeError, ValueError) as e:
         fail(f"{', '.join(map(str, paths))}: not annotated document records ({type(e).__name__}: {e})")
+    href = None
+    if pages is not None:
+        from .show import page_name, pages_href
+
+        href = pages_href(pages, output)
+        missing = sum(not (pages / page_name(c.doc_id)).is_file() for c in rep.cards)
+        if missing:
+            err.print(f"[yellow]warning:[/yellow] {missing} of {len(rep.cards)} report(s) have no page in {pages} "
+                      f"(nlp show {' '.join(map(str, paths))} -o {pages})", highlight=False, soft_wrap=True)
     html = cr.render_corpus_html(rep, [str(p) for p in paths], getattr(enc, "name", "?"),
-                                 str(meta) if meta else None, matched)
+                                 str(meta) if meta else None, matched, pages=href)
     with AtomicWriter(output) as f:
         f.write(html)
     if json_out:

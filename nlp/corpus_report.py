@@ -411,12 +411,21 @@ def group_table(groups: Sequence[GroupStats], by_label: str) -> list[list[str]]:
     return rows
 
 
-def scorecard_table(cards: Sequence[Scorecard]) -> list[list[str]]:
-    rows = [["report", "title", "kind", "issuer level", "year", "parts (duty measures problems plans)", "characters",
-             "METRIC / 1,000 chars", "regulations", "specific problems", "plans with targets"]]
+def scorecard_table(cards: Sequence[Scorecard], pages: str | None = None) -> list[list[Any]]:
+    """The scorecards as table rows; with ``pages`` (a relative URL ending in ``/``) the report id
+    is a link to the document's ``nlp show`` page there."""
+    from markupsafe import Markup
+
+    from .show import page_name
+
+    rows: list[list[Any]] = [["report", "title", "kind", "issuer level", "year", "parts (duty measures problems plans)",
+                              "characters", "METRIC / 1,000 chars", "regulations", "specific problems",
+                              "plans with targets"]]
     for c in cards:
         parts = " ".join(("✓" if c.parts_present[lab] else "·") for lab in SECTION_LABELS)
-        rows.append([c.doc_id, c.title or "", c.document_kind or UNKNOWN, c.issuer_level or UNKNOWN, str(c.year or UNKNOWN),
+        ident = (Markup('<a class="page" href="{}{}">{}</a>').format(pages, page_name(c.doc_id), c.doc_id)
+                 if pages is not None else c.doc_id)
+        rows.append([ident, c.title or "", c.document_kind or UNKNOWN, c.issuer_level or UNKNOWN, str(c.year or UNKNOWN),
                      parts, str(c.n_chars),
                      f"{c.metrics_per_1000_chars:.1f}", str(c.n_regulations),
                      f"{c.problems_specific}/{c.problems_sentences}", f"{c.plans_with_targets}/{c.plans_sentences}"])
@@ -460,7 +469,7 @@ rather than a generic formula (有待提升, 还需加强 …).</p>
 </table>
 {% for cat, ts in themes.items() %}{% for th in ts %}
 <h3 id="{{ th.id }}">{{ th.id }} <span class="kw">{{ th.keywords|join("、") }}</span></h3>
-<ol>{% for ex in th.examples %}<li id="{{ th.id }}-ex{{ loop.index }}">{{ ex.text }} <span class="meta">— {{ ex.title or ex.doc_id }} ({{ ex.doc_id }}, sentence {{ ex.sentence }})</span></li>{% endfor %}</ol>
+<ol>{% for ex in th.examples %}<li id="{{ th.id }}-ex{{ loop.index }}">{{ ex.text }} <span class="meta">— {{ ex.title or ex.doc_id }} ({% if pages is not none %}<a class="page" href="{{ pages }}{{ page_name(ex.doc_id) }}#s{{ ex.sentence }}">{{ ex.doc_id }}, sentence {{ ex.sentence }}</a>{% else %}{{ ex.doc_id }}, sentence {{ ex.sentence }}{% endif %})</span></li>{% endfor %}</ol>
 {% endfor %}{% endfor %}
 <h2 id="regulations">Regulations cited most</h2>
 {{ table(t.regulations, "regulations-table") }}
@@ -498,7 +507,16 @@ def build_report(records: Sequence[Mapping[str, Any]], encoder: Any, n_clusters:
 
 
 def render_corpus_html(rep: CorpusReport, sources: Sequence[str], encoder_name: str, meta_path: str | None = None,
-                       meta_matched: int = 0, title: str = "Corpus report: rule-of-law government annual reports") -> str:
+                       meta_matched: int = 0, title: str = "Corpus report: rule-of-law government annual reports",
+                       pages: str | None = None) -> str:
+    """The corpus report as one HTML file. With ``pages`` (where the ``nlp show`` pages are, as a
+    URL relative to the report, e.g. ``pages/``; ``nlp.show.pages_href`` makes one), each
+    scorecard's report id links to its page and each theme example to its sentence there
+    (``PAGE#sN``, N the sentence index)."""
+    from .show import page_name
+
+    if pages and not pages.endswith("/"):
+        pages += "/"
     figs = {
         "level": [{"alt": "parts present by issuer level", "src": coverage_figure(rep.by_level, "issuer level")},
                   {"alt": "indicator density by issuer level", "src": density_figure(rep.by_level, "issuer level")},
@@ -510,10 +528,10 @@ def render_corpus_html(rep: CorpusReport, sources: Sequence[str], encoder_name: 
                    if any(rep.themes.values()) else []),
     }
     t = {"level": group_table(rep.by_level, "issuer level"), "year": group_table(rep.by_year, "year"),
-         "cards": scorecard_table(rep.cards),
+         "cards": scorecard_table(rep.cards, pages),
          "regulations": [["regulation", "kind", "mentions", "reports"]] + [
              [r["name"], r["kind"], str(r["mentions"]), str(r["n_documents"])] for r in rep.regulations]}
     return _HTML.render(title=title, n_reports=len(rep.cards), n_sentences=rep.n_sentences, sources=list(sources),
                         n_plan_docs=sum(c.document_kind == "plans" for c in rep.cards),
                         meta_path=meta_path, meta_matched=meta_matched, encoder=encoder_name, figs=figs, t=t,
-                        themes=rep.themes)
+                        themes=rep.themes, pages=pages, page_name=page_name)

@@ -351,3 +351,59 @@ def test_regulations_table_of_the_train_reports_has_no_bare_names_and_no_dash_lo
     assert [v for v in undashed.values() if len(v) > 1] == []
     top = counts[0]
     assert top.name == "法治政府建设实施纲要（2021—2025年）" and top.n_documents == len(top.documents) > 20
+
+
+# --------------------------------------------------------------------------- links to the nlp show pages
+
+REPORT_A = ("北岭市人民政府关于2023年度法治政府建设情况的报告\n一、主要负责人履行推进法治建设第一责任人职责情况\n"
+            "市长主持召开常务会议研究法治工作5次。\n二、推进法治政府建设的主要举措和成效\n全年办结行政复议案件80件。\n"
+            "三、存在的问题及原因\n基层执法人员数量不足。部分执法文书制作不规范。\n"
+            "四、下一年度工作安排\n加强执法人员培训。力争复议纠错率降至8%以下。")
+REPORT_B = ("南溪县人民政府关于2023年度法治政府建设情况的报告\n一、主要负责人履行推进法治建设第一责任人职责情况\n"
+            "县委书记带头述法。\n二、推进法治政府建设的主要举措和成效\n新建调解室12个。\n"
+            "三、存在的问题及原因\n乡村法律服务覆盖不全。合法性审查力量薄弱。\n"
+            "四、下一年度工作安排\n推进村级法律顾问全覆盖。充实合法性审查人员。")
+
+
+def test_corpus_report_links_scorecards_and_theme_examples_to_show_pages(tmp_path):
+    import json
+    import re
+
+    from nlp.show import page_name
+
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text("".join(json.dumps({"id": i, "text": t}, ensure_ascii=False) + "\n"
+                            for i, t in (("North Ling", REPORT_A), ("nanxi-2023", REPORT_B))), encoding="utf-8")
+    ann = tmp_path / "ann.jsonl"
+    r = run("annotate", str(rows), "--text-column", "text", "--id-column", "id", "-o", str(ann),
+            "--labeller", "headings", "--entities", "rules")
+    assert r.returncode == 0, r.stderr
+    report = tmp_path / "out" / "report.html"
+    r = run("report", str(ann), "-o", str(report), "--clusters", "1", "--pages", str(tmp_path / "pages"))
+    assert r.returncode == 0, r.stderr
+    assert "2 of 2 report(s) have no page" in r.stderr  # not written yet: said, not fatal
+    r = run("show", str(ann), "-o", str(tmp_path / "pages"))
+    assert r.returncode == 0, r.stderr
+    r = run("report", str(ann), "-o", str(report), "--clusters", "1", "--pages", str(tmp_path / "pages"))
+    assert r.returncode == 0, r.stderr
+    assert "no page" not in r.stderr
+    html = report.read_text(encoding="utf-8")
+    cards = html.split('id="scorecards-table"')[1]
+    card_links = re.findall(r'<a class="page" href="([^"#]+)">([^<]+)</a>', cards)
+    assert card_links == [("../pages/" + page_name("North Ling"), "North Ling"),
+                          ("../pages/" + page_name("nanxi-2023"), "nanxi-2023")]
+    examples = re.findall(r'<li id="[a-z]+-\d+-ex\d+">.*?<a class="page" href="([^"#]+)#s(\d+)">', html)
+    assert len(examples) >= 4  # problems and plans examples, one per report at least
+    docs = {d.id: d for d in nlp.read(ann)}
+    by_page = {page_name(i): i for i in docs}
+    for href, _ in card_links:
+        assert (report.parent / href).is_file()
+    for href, sentence in examples:
+        page = report.parent / href
+        assert page.is_file()  # a page nlp show wrote, and the sentence's anchor on it
+        assert f'id="s{sentence}"' in page.read_text(encoding="utf-8")
+        assert docs[by_page[page.name]].sentences[int(sentence)].label in ("problems", "plans")
+    # without --pages the report names the documents without links
+    r = run("report", str(ann), "-o", str(report), "--clusters", "1")
+    assert r.returncode == 0, r.stderr
+    assert 'class="page"' not in report.read_text(encoding="utf-8")
