@@ -236,7 +236,7 @@ _CONJ_END = re.compile(r"(?:以及|和|及|与|或|并|、)$")
 
 
 def _strip_conjunction(phrase: str) -> str:
-    """``phrase`` without a conjunction left at its end (遴选推荐3个候选地区和 → 遴选推荐3个候选地区)."""
+    """``phrase`` without a conjunction left at its end (推荐2个示范乡镇和 → 推荐2个示范乡镇)."""
     m = _CONJ_END.search(phrase)
     if m and m.start() > 0 and m.start() in word_boundaries(phrase):
         return phrase[:m.start()]
@@ -393,7 +393,7 @@ def _right_phrase(right: str) -> str:
 def _right_words(right: str) -> str:
     """The words right after the quantity up to a stop (punctuation, a bracket, a digit) and
     up to their last noun, at most _MAX_AFTER characters: the fallback when no noun phrase
-    follows the measure word (分七期对机关全体党员干部进行… → 对机关全体党员干部)."""
+    follows the measure word (分三批为全体职工开展… → 为全体职工)."""
     right = right.lstrip()
     stop = _AFTER_STOP.search(right)
     right = right[: stop.start() if stop else len(right)]
@@ -451,7 +451,7 @@ def structure_metric(sentence_text: str, entity: Entity, sentence_label: str | N
     # an amount of money or a duration is followed by other words of the sentence
     counts_noun = not (q.unit in _TIME_UNITS or q.unit.endswith(_CURRENCY)
                        or any(c in q.unit for c in _NON_COUNT_UNITS))
-    # the noun after it also completes a clause that ends in a verb (首设24小时“政务无人超市”)
+    # the noun after it also completes a clause that ends in a verb (开通24小时“自助服务驿站”)
     after = _right_phrase(right[n_after:])
     if not (counts_noun or not _usable(before) or (words(before) and words(before)[-1][1][0] == "v")):
         after = ""

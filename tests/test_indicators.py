@@ -85,15 +85,15 @@ def test_indicator_phrase_trims_linkers_and_uses_the_noun_after():
 def test_indicator_phrase_ends_between_two_words():
     # the noun phrase after the measure word stops before the next verb, never inside a word
     assert one("组织全县120名领导干部参加任前法律知识考试。").indicator == "组织领导干部"
-    assert one("对35名科级以上干部进行集中抽考。").indicator == "对科级以上干部"
-    assert one("全县18个单位参与信用共建。").indicator == "单位"
-    assert one("全县1200余名执法人员全部申领了新的执法证件。").indicator == "执法人员"
+    assert one("对35名科级以上干部进行集中考核。").indicator == "对科级以上干部"
+    assert one("全县18个单位参与社会信用体系共建。").indicator == "单位"
+    assert one("全县300余名执法人员全部换发了新证件。").indicator == "执法人员"
     # a linker is trimmed only where it is a word of its own: 平均 stays whole, 削减至 goes
     assert one("各乡镇办理事项平均56项。").indicator.endswith("办理事项平均")
     assert [i.indicator for i in indicators_in("审批事项从120项削减至45项。")] == ["审批事项", "审批事项"]
     assert one("办件占比达98%。").indicator == "办件占比"
     # a conjunction left at the end goes; a verb of the noun phrase (调解组织) stays
-    assert [i.indicator for i in indicators_in("遴选推荐2个候选地区和4个候选项目。")][0] == "遴选推荐候选地区"
+    assert [i.indicator for i in indicators_in("推荐2个示范乡镇和4个示范项目。")][0] == "推荐示范乡镇"
     assert [i.indicator for i in indicators_in("新增3家调解组织和2家仲裁机构。")][0] == "新增调解组织"
 
 
