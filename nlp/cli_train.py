@@ -107,6 +107,28 @@ def train_decoding(
         err.print(line, highlight=False)
 
 
+@train_app.command("alone")
+def train_alone_cmd(
+    model: Path = typer.Option(..., "--model", help="fine-tuned sentence classifier directory (with validation.json)"),
+    hand: Path = typer.Option(Path("eval/hand/train_sentences.jsonl"), "--hand", help="standoff hand labels"),
+    reports: Optional[Path] = typer.Option(None, "--reports", help="reports.jsonl (default: ../shared/data/reports.jsonl)"),
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """Train the sentence-alone model of a classifier (MODEL/alone/: char TF-IDF on the hand labels,
+    combined with the classifier without context; the weight chosen on its held-out training documents)."""
+    from .training.alone import train_alone
+
+    if not (model / "config.json").exists():
+        fail(f"{model}: not a model directory (no config.json)")
+    try:
+        r = train_alone(model, hand, shared_default(reports, "reports.jsonl", "--reports").parent, seed=seed)
+    except (OSError, ValueError) as e:
+        fail(one_line(e))
+    err.print(f"wrote {r.output}: C {r.c:g} (grouped CV {r.cv_macro_f1[r.c]:.4f}), weight {r.weight:g} "
+              f"(macro-F1 alone {r.held_out[r.weight]:.4f} on {r.held_out_sentences} held-out sentences; "
+              f"the classifier alone {r.held_out[0.0]:.4f}, TF-IDF alone {r.held_out[1.0]:.4f})", highlight=False)
+
+
 @config_command(train_app, "ner", NerTrainConfig, shared=_REPORTS)
 def train_ner_cmd(cfg: NerTrainConfig) -> None:
     """Train a BIO entity tagger (LAW, DOCNO, METRIC, DATE) on silver spans of the rules plus hand labels."""

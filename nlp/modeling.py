@@ -21,6 +21,7 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
+from .alone import AloneModel, load_alone
 from .components.base import SentenceLabeller
 from .config import DecodingConfig
 from .doc import LABELS, Document
@@ -158,6 +159,7 @@ class BertSentenceLabeller(SentenceLabeller):
     """Labels sentences with a fine-tuned BERT sequence classifier."""
 
     backend = "torch"
+    alone: AloneModel | None = None  # MODEL/alone/: the hand-label TF-IDF model for sentences read alone
 
     def __init__(self, model: str | Path, batch_size: int = 64, max_length: int | None = None, device: str | None = None):
         import torch
@@ -179,6 +181,7 @@ class BertSentenceLabeller(SentenceLabeller):
         self.max_length = max_length or (trained_max_length(src) if local else None) or DEFAULT_MAX_LENGTH
         self.decoding = DecodingConfig.load(Path(src)) if local else DecodingConfig()
         self.doc_kind = classifier_doc_kind(src) if local else None
+        self.alone = load_alone(src) if local else None
         self.name = f"model:{Path(src).name if local else src}"
 
     @contextlib.contextmanager
@@ -221,13 +224,16 @@ class BertSentenceLabeller(SentenceLabeller):
             return torch.softmax(self.model(**enc).logits.float(), dim=-1).cpu().numpy()
 
     def label_alone(self, texts: list[str]) -> list[str]:
-        """Each sentence with no document context: the model without context, then the
-        sentence-level rules of the decoding (page chrome, the problems cue); no headings,
-        no section order, no document kind."""
+        """Each sentence with no document context: the model without context (combined with the
+        hand-label TF-IDF model of ``MODEL/alone/`` where there is one, ``nlp.alone``), then the
+        sentence-level rules of the decoding (page chrome, the problems cue); no headings, no
+        section order, no document kind."""
         return self.alone_labels(texts, self.predict_proba(texts))
 
     def alone_labels(self, texts: Sequence[str], probs: np.ndarray) -> list[str]:
         """``label_alone`` on probabilities already computed without context."""
+        if self.alone is not None:
+            probs = self.alone.combine(texts, probs, self.labels)
         logp = np.log(np.clip(probs, 1e-6, 1.0))
         self.sentence_cues(texts, logp, ["model"] * len(texts))
         return [self.labels[i] for i in logp.argmax(axis=1)]

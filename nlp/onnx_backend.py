@@ -30,6 +30,7 @@ import numpy as np
 
 from .config import DecodingConfig
 from .doc import LABELS
+from .alone import load_alone
 from .modeling import DEFAULT_MAX_LENGTH, BertSentenceLabeller, classifier_doc_kind, trained_max_length
 
 ONNX_FILE = "model.onnx"
@@ -124,6 +125,7 @@ class OnnxSentenceLabeller(BertSentenceLabeller):
         self.max_length = max_length
         self.decoding = DecodingConfig.load(d)
         self.doc_kind = classifier_doc_kind(d)
+        self.alone = load_alone(d)
         meta = d / ONNX_CONFIG
         self.quantization = json.loads(meta.read_text(encoding="utf-8")).get("quantization") if meta.exists() else None
         self.name = f"model:{d.name}"
@@ -171,8 +173,9 @@ def export_onnx(model_dir: str | Path, output: str | Path, int8: bool = False, o
         for f in ("decoding.json", "README.md", "training_summary.json"):
             if (src / f).exists():
                 shutil.copy2(src / f, tmp / f)
-        if (src / "doc_kind").is_dir():
-            shutil.copytree(src / "doc_kind", tmp / "doc_kind")
+        for sub in ("doc_kind", "alone"):
+            if (src / sub).is_dir():
+                shutil.copytree(src / sub, tmp / sub)
         enc = tok([c for c, _ in _SAMPLE], [t for _, t in _SAMPLE], padding=True, return_tensors="pt")
         names = [k for k in _INPUTS if k in enc]
         fp32 = tmp / ("model.fp32.onnx" if int8 else ONNX_FILE)

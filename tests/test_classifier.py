@@ -249,3 +249,22 @@ def test_the_epoch_is_chosen_on_held_out_training_documents_and_dev_is_read_only
     r = run("train", "decoding", "--model", str(out), "--hand", str(hand), "--reports", str(toy_reports), "--cv", "2")
     assert r.returncode == 0, r.stderr[-2000:]
     assert "the 2 hand-labelled training documents held out from training" in " ".join(r.stderr.split())
+    # the sentence-alone model: C by grouped CV on the training sentences, its weight on the held-out documents
+    from nlp.alone import load_alone
+    from nlp.modeling import BertSentenceLabeller
+    from nlp.training.alone import WEIGHTS, train_alone
+
+    res = train_alone(out, hand, toy_reports.parent, progress=False)
+    assert res.weight in WEIGHTS and res.held_out_sentences == 2 * n and res.train_sentences == 6 * n
+    alone = load_alone(out)
+    assert alone is not None and alone.weight == res.weight and "--model" in (out / "alone" / "README.md").read_text()
+    lab = BertSentenceLabeller(out)
+    texts = [s.text for s in build_document(TOY_REPORT).sentences]
+    p = lab.predict_proba(texts)
+    combined = alone.combine(texts, p, lab.labels)
+    assert combined.shape == p.shape and np.allclose(combined.sum(axis=1), 1, atol=1e-4)
+    assert lab.label_alone(texts) == lab.alone_labels(texts, p)
+    if res.weight == 1.0:  # all weight on the TF-IDF model: its labels (on this toy data, problems/measures)
+        assert set(lab.label_alone(texts)) <= {"problems", "measures", "other"}
+    r = run("train", "alone", "--model", str(tmp_path / "nope"))
+    assert r.returncode != 0 and "nope" in r.stderr and "Traceback" not in r.stderr

@@ -12,6 +12,21 @@ from ..schema import LABELS
 from .data import weak_gwr_sentences, weak_sentences
 
 
+def full_coefficients(clf, n_features: int) -> tuple[np.ndarray, np.ndarray]:
+    """A fitted logistic regression as a softmax over every label of ``LABELS`` (its classes are
+    label indices): a label absent from the training data is never chosen; with two classes the
+    second's logit is the binary decision function and the first's is 0, so the softmax is its sigmoid."""
+    coef = np.zeros((len(LABELS), n_features), dtype=np.float32)
+    intercept = np.full((len(LABELS),), -1e4, dtype=np.float32)
+    if len(clf.classes_) == 2:
+        coef[clf.classes_[0]], intercept[clf.classes_[0]] = 0.0, 0.0
+        coef[clf.classes_[1]], intercept[clf.classes_[1]] = clf.coef_[0], clf.intercept_[0]
+        return coef, intercept
+    for row, cls in enumerate(clf.classes_):
+        coef[cls], intercept[cls] = clf.coef_[row], clf.intercept_[row]
+    return coef, intercept
+
+
 def save_tfidf_logreg(out: Path, vec, coef: np.ndarray, intercept: np.ndarray) -> None:
     """Write a fitted char TF-IDF vectoriser and linear weights without pickle: ``vocab.json``
     and ``model.safetensors`` (idf, coef, intercept); ``nlp.baselines.load_tfidf_logreg`` reads them."""
@@ -41,12 +56,7 @@ def train_tfidf(reports_path: str | Path, output: str | Path, *, corpus_dir: str
     x = vec.fit_transform(texts)
     clf = LogisticRegression(C=c, max_iter=3000, class_weight="balanced", random_state=seed)
     clf.fit(x, y)
-    # full coefficient matrix over all labels, even ones absent from the weak data
-    coef = np.zeros((len(LABELS), x.shape[1]), dtype=np.float32)
-    intercept = np.full((len(LABELS),), -1e4, dtype=np.float32)
-    for row, cls in enumerate(clf.classes_):
-        coef[cls] = clf.coef_[row] if len(clf.classes_) > 2 else (clf.coef_[0] if row == 1 else -clf.coef_[0])
-        intercept[cls] = clf.intercept_[row] if len(clf.classes_) > 2 else 0.0
+    coef, intercept = full_coefficients(clf, x.shape[1])
     out = Path(output)
     save_tfidf_logreg(out, vec, coef, intercept)
     counts = Counter(d.label for d in data)
