@@ -1,5 +1,6 @@
-"""Sentence errors of a labeller by document kind (`kind` of reports.jsonl: report, plans,
-problems, mixed; documents not in it, such as the sample report, count as `other sources`).
+"""Sentence errors and macro-F1 of a labeller by document kind (`kind` of reports.jsonl: report,
+plans, problems, mixed; other documents by the gold's `source`: `gwr` a government work report of
+the corpus, `seed` the sample report). Macro-F1 is over the labels the kind's gold holds.
 
     nlp eval ../shared/data/gold/dev.jsonl --json m.json
     python eval/errors_by_kind.py m.json [--gold ../shared/data/gold/dev.jsonl] [--reports ../shared/data/reports.jsonl]
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections import Counter
+from collections import Counter, defaultdict
 
 
 def main() -> None:
@@ -29,16 +30,25 @@ def main() -> None:
     docs = load_gold(args.gold)
     if len(docs) != len(pred):
         raise SystemExit(f"{args.metrics}: {len(pred)} documents of predictions, {args.gold} has {len(docs)}")
+    from sklearn.metrics import f1_score
+
+    def kind(doc) -> str:
+        return kinds.get(doc.doc_id) or getattr(doc, "source", None) or "other sources"
+
     errors, total = Counter(), Counter()
+    gold_by, pred_by = defaultdict(list), defaultdict(list)
     for doc, labels in zip(docs, pred):
         gold = [s["label"] for p in doc.paragraphs for s in p.sentences]
-        k = kinds.get(doc.doc_id, "other sources")
+        k = kind(doc)
         errors[k] += sum(a != b for a, b in zip(gold, labels))
         total[k] += len(gold)
-    print("| kind | documents | sentences | errors | share wrong |\n|---|---|---|---|---|")
-    ndocs = Counter(kinds.get(d.doc_id, "other sources") for d in docs)
+        gold_by[k] += gold
+        pred_by[k] += list(labels)
+    print("| kind | documents | sentences | errors | share wrong | macro-F1 (labels present) |\n|---|---|---|---|---|---|")
+    ndocs = Counter(kind(d) for d in docs)
     for k in sorted(total, key=lambda k: -errors[k] / total[k]):
-        print(f"| {k} | {ndocs[k]} | {total[k]} | {errors[k]} | {errors[k] / total[k]:.0%} |")
+        f1 = f1_score(gold_by[k], pred_by[k], labels=sorted(set(gold_by[k])), average="macro", zero_division=0)
+        print(f"| {k} | {ndocs[k]} | {total[k]} | {errors[k]} | {errors[k] / total[k]:.0%} | {f1:.3f} |")
 
 
 if __name__ == "__main__":
