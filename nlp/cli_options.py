@@ -163,10 +163,10 @@ def config_command(app: typer.Typer | None, name: str, cls: type, *, shared: dic
     return register
 
 
-def param(name: str, ann: Any, default: Any, flag: str, help: str) -> inspect.Parameter:
-    """A further option for ``config_command``'s ``extra``."""
-    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=typer.Option(default, flag, help=help),
-                             annotation=ann)
+def param(name: str, ann: Any, default: Any, flag: str, help: str, choices=None) -> inspect.Parameter:
+    """A further option for ``config_command``'s ``extra`` (with ``choices``, shown as ``choice`` shows them)."""
+    opt = choice(default, flag, choices, help) if choices else typer.Option(default, flag, help=help)
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=opt, annotation=ann)
 
 
 def flag_of(name: str) -> str:

@@ -14,6 +14,7 @@ from .training.config import ClassifyConfig, NerTrainConfig, PretrainConfig
 
 train_app = typer.Typer(no_args_is_help=True, help="Train models (training code is separate from inference).")
 _REPORTS = {"reports": "reports.jsonl"}
+BASELINES = ("tfidf",)  # nlp train classify --baseline
 
 
 def _train(run, cfg, *, model_errors: bool = True) -> dict:
@@ -27,7 +28,7 @@ def _train(run, cfg, *, model_errors: bool = True) -> dict:
 
 
 @config_command(train_app, "classify", ClassifyConfig, shared=_REPORTS, extra=[
-    param("baseline", Optional[str], None, "--baseline", "train a baseline instead of BERT: tfidf")])
+    param("baseline", Optional[str], None, "--baseline", "train a baseline instead of BERT", choices=BASELINES)])
 def train_classify(cfg: ClassifyConfig, baseline: Optional[str] = None) -> None:
     """Train a sentence classifier on weak labels of the split: train documents (plus hand labels)."""
     cfg = cfg.with_data_defaults()
@@ -38,7 +39,7 @@ def train_classify(cfg: ClassifyConfig, baseline: Optional[str] = None) -> None:
         err.print(f"trained TF-IDF baseline on {t['train_sentences']} weak-labelled sentences → {cfg.output}")
         return
     if baseline is not None:
-        fail(f"unknown --baseline {baseline!r}; available: tfidf")
+        fail(f"unknown --baseline {baseline!r}; available: {', '.join(BASELINES)}")
     if cfg.base is None:
         fail("give --base ENCODER (a BERT directory or hub id) or --baseline tfidf")
     from .training.classify import summary_line, train_classifier
