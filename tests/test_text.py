@@ -11,7 +11,6 @@ def test_chrome_rules_each_kind():
         "扫一扫在手机打开当前页": "scan_qr",
         "分享到:": "share",
         "当前位置:首页 > 政务公开": "breadcrumb",
-        "您当前的位置：首页>法治政府>年度报告": "breadcrumb",
         "网站地图": "site_nav",
         "版权所有:东湖县人民政府 ICP备12345号": "site_footer",
     }

@@ -60,7 +60,7 @@ CHROME_RULES: tuple[ChromeRule, ...] = (
     ChromeRule("scan_qr", _r(r"扫一扫|二维码|用手机扫|手机打开当前页|手机浏览"), description="scan the QR code / open on a phone"),
     ChromeRule("share", _r(r"^(分享(到)?\s*[:：]?|.{0,20}分享到\s*[:：]?|微信|微博|QQ空间|朋友圈)"),
                description="share buttons (分享到, 微信, 微博)"),
-    ChromeRule("breadcrumb", _r(r"(当前(?:的)?位置|您的位置|所在(?:的)?位置)\s*[:：]|^首页\s*[>›/»]|[>›»]\s*(政务公开|信息公开|正文)"),
+    ChromeRule("breadcrumb", _r(r"(当前位置|您的位置|所在位置)\s*[:：]|^首页\s*[>›/»]|[>›»]\s*(政务公开|信息公开|正文)"),
                description="the breadcrumb trail (当前位置:首页 > …)"),
     ChromeRule("site_nav", _r(r"^(首页|网站首页|政府信息公开|政策文件|信息公开目录|无障碍.*|简体\s*[|｜]?\s*繁体|繁體|English|网站地图|"
                              r"登录|注册|搜索|智能问答|长者模式|关怀版|适老化|读屏专用|返回首页|上一篇.*|下一篇.*|相关(链接|文章|阅读).*|"
