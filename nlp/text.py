@@ -143,6 +143,8 @@ def clean_lines(raw: str) -> tuple[list[str], list[tuple[str, str]]]:
 # genres such pages publish (总结, 方案, 要点, 安排, 计划, 规划, proposals 提案/建议, 答复, 解读)
 TITLE_RE = re.compile(r"(报告|情况|总结|通知|意见|方案|要点|安排|计划|规划|通报|决定|决议|命令|公报|公告|通告|请示|批复|议案|函|纪要"
                       r"|提案|建议|答复|解读)$")
+# a site's breadcrumb trail left in the text (您当前的位置:首页>…>年度报告) is never the title
+_BREADCRUMB_TRAIL = re.compile(r"(当前的?位置|您的位置|所在的?位置)\s*[:：]|[>›»]")
 _DOCNO_RE = re.compile(r"[\u4e00-\u9fa5]{1,12}\s*[〔\[［(（【]\s*\d{4}\s*[〕\]］)）】]\s*\d{1,5}\s*号")
 _DATE_RE = re.compile(r"(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})\s*日?")
 _CN_DATE_RE = re.compile(r"([二〇○零一三四五六七八九]{4})年([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})日")
@@ -195,7 +197,7 @@ def _extract_metadata(doc: Document, lines: list[str], removed: list[tuple[str, 
     head = lines[:15]
     for i, line in enumerate(head):
         if len(line) <= 80 and ("关于" in line or "法治政府建设" in line) and TITLE_RE.search(line) \
-                and not match_heading_marker(line):
+                and not match_heading_marker(line) and not _BREADCRUMB_TRAIL.search(line):
             title = line
             # a title split over two lines: 遂宁市人民政府 / 关于2023年度…的报告
             if line.startswith("关于") and i > 0 and len(head[i - 1]) <= 30 and not TITLE_RE.search(head[i - 1]):

@@ -210,7 +210,7 @@ def test_sigterm_keeps_finished_chunks_resumable_and_leaves_no_empty_part_files(
     assert p.poll() is None, "the run ended before it could be stopped; make the corpus larger"
     p.send_signal(signal.SIGTERM)
     _, err = p.communicate(timeout=60)
-    assert p.returncode == 128 + signal.SIGTERM
+    assert p.returncode == 128 + signal.SIGTERM, err[-3000:]
     assert "rerun with --resume" in one_line(err, "interrupted")
     assert all(f.stat().st_size > 0 for f in tmp_path.glob("o.*part*")), list(tmp_path.glob("o.*part*"))
     assert not (tmp_path / "o.errors.jsonl.part").exists() and not (tmp_path / "o.jsonl.lock").exists()

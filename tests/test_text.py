@@ -63,3 +63,11 @@ def test_document_offsets_and_metadata(toy_report):
     # heading path of a sentence under (二)
     idx = next(i for i, s in enumerate(doc.sentences) if "纠错率" in s.text)
     assert [h.marker for h in doc.heading_path(idx)] == ["二、", "(二)"]
+
+
+def test_a_breadcrumb_trail_is_never_the_title():
+    doc = build_document("您当前的位置:首页>东湖镇>政府信息公开目录>法治政府建设年度报告\n"
+                         "东湖镇2024年法治政府建设年度报告\n2024年,我镇扎实推进法治政府建设。")
+    assert doc.title == "东湖镇2024年法治政府建设年度报告"
+    doc = build_document("您当前的位置:法治政府建设年度报告\n2024年,我镇扎实推进法治政府建设。")
+    assert doc.title is None
