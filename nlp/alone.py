@@ -10,7 +10,6 @@ trained on (``nlp.training.alone``). Stored without pickle, like the TF-IDF base
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence

@@ -39,24 +39,20 @@ class AloneResult:
     label_counts: dict[str, int] = field(default_factory=dict)
 
 
-def _fit(texts, labels, c: float, seed: int):
+def _fit(texts, labels, c: float, seed: int, weight: float = 0.0):
+    """The TF-IDF model fitted on ``texts`` (an ``AloneModel`` with combination weight ``weight``)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
+
+    from ..alone import AloneModel
+    from .tfidf import full_coefficients
 
     vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), min_df=2, max_features=50000, sublinear_tf=True,
                           lowercase=False)
     x = vec.fit_transform(texts)
     clf = LogisticRegression(C=c, max_iter=3000, class_weight="balanced", random_state=seed)
     clf.fit(x, labels)
-    from .tfidf import full_coefficients
-
-    return (vec, *full_coefficients(clf, x.shape[1]))
-
-
-def _probs(model, texts) -> np.ndarray:
-    from ..baselines import softmax_scores
-
-    return softmax_scores(model[0], model[1], model[2], list(texts))
+    return AloneModel(list(LABELS), weight, vec, *full_coefficients(clf, x.shape[1]), config={})
 
 
 def _macro(y_true, y_pred) -> float:
@@ -97,30 +93,28 @@ def train_alone(model_dir: str | Path, hand: str | Path, data_dir: str | Path, *
         pred = np.zeros(len(train_idx), dtype=int)
         for tr, te in GroupKFold(k).split(train_idx, groups=[groups[i] for i in train_idx]):
             m = _fit([texts[i] for i in train_idx[tr]], y[train_idx[tr]], c, seed)
-            pred[te] = _probs(m, [texts[i] for i in train_idx[te]]).argmax(1)
+            pred[te] = m.predict_proba([texts[i] for i in train_idx[te]]).argmax(1)
         cv[c] = round(_macro(y[train_idx], pred), 4)
         if progress:
             print(f"C={c:g}: grouped {k}-fold macro-F1 of the TF-IDF model alone {cv[c]:.4f}", flush=True)
     c_best = max(C_GRID, key=lambda c: (cv[c], -c))
     # w: on the held-out documents, neither model trained on them
     lab = BertSentenceLabeller(model_dir)
-    lab.alone = None
     test_texts = [texts[i] for i in test_idx]
+    lab.alone = None
     bert = lab.predict_proba(test_texts)
-    tfidf = _probs(_fit([texts[i] for i in train_idx], y[train_idx], c_best, seed), test_texts)
-    tfidf = tfidf[:, [LABELS.index(lb) for lb in lab.labels]]
+    lab.alone = _fit([texts[i] for i in train_idx], y[train_idx], c_best, seed)
     gold = [LABELS[i] for i in y[test_idx]]
     scores: dict[float, float] = {}
     for w in WEIGHTS:
-        z = (1 - w) * np.log(np.clip(bert, 1e-6, 1)) + w * np.log(np.clip(tfidf, 1e-6, 1))
-        pred = lab.alone_labels(test_texts, np.exp(z - z.max(axis=1, keepdims=True)))
-        scores[w] = round(_macro(gold, pred), 4)
+        lab.alone.weight = w
+        scores[w] = round(_macro(gold, lab.alone_labels(test_texts, bert)), 4)
     w_best = max(WEIGHTS, key=lambda w: (scores[w], -abs(w - 0.5)))
     if progress:
         print("weight on the held-out documents: " + ", ".join(f"{w:g} → {s:.4f}" for w, s in scores.items()), flush=True)
-    vec, coef, intercept = _fit(texts, y, c_best, seed)
+    final = _fit(texts, y, c_best, seed, w_best)
     out = model_dir / ALONE_DIR
-    save_tfidf_logreg(out, vec, coef, intercept)
+    save_tfidf_logreg(out, final.vectorizer, final.coef, final.intercept)
     cfg = {"type": "tfidf-logreg", "labels": list(LABELS), "ngram_range": [1, 3], "sublinear_tf": True,
            "max_features": 50000, "C": c_best, "weight": w_best, "seed": seed, "hand_labels": str(hand),
            "train_sentences": len(texts), "train_label_counts": dict(Counter(LABELS[i] for i in y)),
