@@ -130,6 +130,33 @@ def train_alone_cmd(
               f"the classifier alone {r.held_out[0.0]:.4f}, TF-IDF alone {r.held_out[1.0]:.4f})", highlight=False)
 
 
+@train_app.command("stack")
+def train_stack_cmd(
+    model: Path = typer.Option(..., "--model", help="fine-tuned sentence classifier directory (with alone/)"),
+    unseen_from: int = typer.Option(..., "--unseen-from", min=1,
+                                    help="first record (1-based) of --hand that the classifier was not trained on"),
+    hand: Path = typer.Option(Path("eval/hand/train_sentences.jsonl"), "--hand", help="standoff hand labels"),
+    reports: Optional[Path] = typer.Option(None, "--reports", help="reports.jsonl (default: ../shared/data/reports.jsonl)"),
+    folds: int = typer.Option(5, "--folds", min=2, help="document-grouped cross-validation folds for C"),
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """Train the stack of a classifier (MODEL/stack/: a second decoding stage fitted on hand labels the
+    classifier never saw; C by document-grouped cross-validation)."""
+    from .training.stack import train_stack
+
+    if not (model / "config.json").exists():
+        fail(f"{model}: not a model directory (no config.json)")
+    try:
+        r = train_stack(model, hand, shared_default(reports, "reports.jsonl", "--reports").parent, unseen_from,
+                        folds=folds, seed=seed)
+    except (OSError, ValueError) as e:
+        fail(one_line(e))
+    best = r.cv[r.c]
+    err.print(f"wrote {r.output}: C {r.c:g}; {len(r.cv)} settings; on {r.sentences} sentences of {r.documents} documents "
+              f"out of fold: macro-F1 {best['macro_f1']:.4f} (decoder alone {r.decoder['macro_f1']:.4f}), accuracy "
+              f"{best['accuracy']:.4f} ({r.decoder['accuracy']:.4f})", highlight=False)
+
+
 @config_command(train_app, "ner", NerTrainConfig, shared=_REPORTS)
 def train_ner_cmd(cfg: NerTrainConfig) -> None:
     """Train a BIO entity tagger (LAW, DOCNO, METRIC, DATE) on silver spans of the rules plus hand labels."""

@@ -16,6 +16,7 @@ import json
 import math
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
@@ -26,6 +27,7 @@ from .components.base import SentenceLabeller
 from .config import DecodingConfig
 from .doc import LABELS, Document
 from .progress import advance
+from .stack import StackModel, load_stack
 
 __all__ = ["BertSentenceLabeller", "DecodingConfig", "SECTION_ORDER", "cpu_has_native_bf16", "sentence_contexts",
            "viterbi"]
@@ -160,6 +162,7 @@ class BertSentenceLabeller(SentenceLabeller):
 
     backend = "torch"
     alone: AloneModel | None = None  # MODEL/alone/: the hand-label TF-IDF model for sentences read alone
+    stack: StackModel | None = None  # MODEL/stack/: the second stage of the decoding
 
     def __init__(self, model: str | Path, batch_size: int = 64, max_length: int | None = None, device: str | None = None):
         import torch
@@ -182,6 +185,7 @@ class BertSentenceLabeller(SentenceLabeller):
         self.decoding = DecodingConfig.load(Path(src)) if local else DecodingConfig()
         self.doc_kind = classifier_doc_kind(src) if local else None
         self.alone = load_alone(src) if local else None
+        self.stack = load_stack(src, self.labels) if local else None
         self.name = f"model:{Path(src).name if local else src}"
 
     @contextlib.contextmanager
@@ -283,13 +287,46 @@ class BertSentenceLabeller(SentenceLabeller):
 
     def decode(self, doc: Document, probs: np.ndarray) -> None:
         """Document-aware decoding of sentence probabilities: heading prior, then the
-        order-aware Viterbi (``decoding.json``); writes labels and scores onto ``doc``."""
+        order-aware Viterbi (``decoding.json``), then the stack (``MODEL/stack/``) where the
+        model has one; writes labels and scores onto ``doc``."""
+        d = self.decode_steps(doc, probs, for_stack=self.stack is not None)
+        path, reasons = d.path, d.reasons
+        if self.stack is not None and path:
+            revised = self.stack.revise(self.stack_features(doc, probs, d), path, d.fixed)
+            reasons = [f"{r}+stack" if a != b else r for r, a, b in zip(reasons, path, revised)]
+            path = revised
+        for i, s in enumerate(doc.sentences):
+            s.label = self.labels[path[i]]
+            s.label_source = self.name
+            s.reason = reasons[i]
+            s.scores = {lab: round(float(d.probs[i, j]), 4) for j, lab in enumerate(self.labels)}
+
+    def stack_features(self, doc: Document, probs: np.ndarray, d: "DecodeSteps") -> np.ndarray:
+        """The stack's features (``nlp.stack.sentence_features``) of ``doc``: ``probs`` are the
+        classifier's in context, ``d`` the decoder's steps on them."""
+        from .stack import sentence_features
+
+        if self.alone is None:
+            raise OSError(f"{self.name}: the stack needs the sentence-alone model (MODEL/alone/)")
+        texts = [s.text for s in doc.sentences]
+        tfidf = self.alone.predict_proba(texts)[:, [self.alone.labels.index(lab) for lab in self.labels]]
+        heading = [self.labels.index(lab) if lab is not None else None for lab in d.heading]
+        return sentence_features(np.log(np.clip(probs, 1e-6, 1.0)), d.path, heading,
+                                 np.log(np.clip(tfidf, 1e-6, 1.0)), d.p_plan)
+
+    def decode_steps(self, doc: Document, probs: np.ndarray, for_stack: bool = False) -> "DecodeSteps":
+        """The decoder without the stack: the path, each sentence's reason, the probabilities shown
+        (after the plan-document rule), the mandated heading label above each sentence, the
+        document's plan probability and which sentences a rule fixed. ``for_stack``: find the
+        heading and plan probability even where the decoding itself does not use them."""
         from .weak import label_document
 
         texts = [s.text for s in doc.sentences]
         reasons = ["model"] * len(texts)
-        if self.doc_kind is not None and self.decoding.plan_document_threshold > 0 and texts:
+        p_plan = 0.0
+        if self.doc_kind is not None and texts and (self.decoding.plan_document_threshold > 0 or for_stack):
             p_plan = self.doc_kind.plan_probability(doc)
+        if self.doc_kind is not None and self.decoding.plan_document_threshold > 0 and texts:
             plan_doc = p_plan >= self.decoding.plan_document_threshold
             doc.meta["document_kind"] = {"kind": "plans" if plan_doc else "report", "p_plans": round(p_plan, 4)}
             if plan_doc:
@@ -301,11 +338,13 @@ class BertSentenceLabeller(SentenceLabeller):
                 reasons = ["model+plan-document"] * len(texts)
         logp = np.log(np.clip(probs, 1e-6, 1.0))
         mandated = [False] * len(texts)
-        if (self.decoding.heading_weight > 0 or self.decoding.problem_cue_weight > 0) and texts:
+        heading: list[str | None] = [None] * len(texts)
+        if (self.decoding.heading_weight > 0 or self.decoding.problem_cue_weight > 0 or for_stack) and texts:
             weak = label_document(doc)
             # only the mandated section headings: theme and generic headings are content guesses
             mandated = [w.reason.startswith("heading:") and not w.reason.endswith(("theme", "generic"))
                         and w.label in self.labels for w in weak]
+            heading = [w.label if m else None for w, m in zip(weak, mandated)]
             for i, w in enumerate(weak):
                 if mandated[i] and self.decoding.heading_weight > 0:
                     prior = np.full(len(self.labels), math.log(1e-3))
@@ -322,8 +361,17 @@ class BertSentenceLabeller(SentenceLabeller):
             path = viterbi(logp, self.labels, self.decoding.backward_penalty)
         else:
             path = list(logp.argmax(axis=1))
-        for i, s in enumerate(doc.sentences):
-            s.label = self.labels[path[i]]
-            s.label_source = self.name
-            s.reason = reasons[i]
-            s.scores = {lab: round(float(probs[i, j]), 4) for j, lab in enumerate(self.labels)}
+        fixed = [r == "title" or r.startswith("chrome:") for r in reasons]
+        return DecodeSteps([int(i) for i in path], reasons, probs, heading, p_plan, fixed)
+
+
+@dataclass
+class DecodeSteps:
+    """What ``BertSentenceLabeller.decode_steps`` found for one document (see there)."""
+
+    path: list[int]
+    reasons: list[str]
+    probs: np.ndarray
+    heading: list[str | None]
+    p_plan: float
+    fixed: list[bool]

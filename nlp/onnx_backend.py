@@ -31,6 +31,7 @@ import numpy as np
 from .config import DecodingConfig
 from .doc import LABELS
 from .alone import load_alone
+from .stack import load_stack
 from .modeling import DEFAULT_MAX_LENGTH, BertSentenceLabeller, classifier_doc_kind, trained_max_length
 
 ONNX_FILE = "model.onnx"
@@ -126,6 +127,7 @@ class OnnxSentenceLabeller(BertSentenceLabeller):
         self.decoding = DecodingConfig.load(d)
         self.doc_kind = classifier_doc_kind(d)
         self.alone = load_alone(d)
+        self.stack = load_stack(d, self.labels)
         meta = d / ONNX_CONFIG
         self.quantization = json.loads(meta.read_text(encoding="utf-8")).get("quantization") if meta.exists() else None
         self.name = f"model:{d.name}"
@@ -173,7 +175,7 @@ def export_onnx(model_dir: str | Path, output: str | Path, int8: bool = False, o
         for f in ("decoding.json", "README.md", "training_summary.json"):
             if (src / f).exists():
                 shutil.copy2(src / f, tmp / f)
-        for sub in ("doc_kind", "alone"):
+        for sub in ("doc_kind", "alone", "stack"):
             if (src / sub).is_dir():
                 shutil.copytree(src / sub, tmp / sub)
         enc = tok([c for c, _ in _SAMPLE], [t for _, t in _SAMPLE], padding=True, return_tensors="pt")

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from nlp.modeling import viterbi
+from nlp.modeling import sentence_contexts, viterbi
 from nlp.schema import LABELS
 
 from conftest import ROOT, TOY_REPORT, save_tiny_bert
@@ -268,3 +268,22 @@ def test_the_epoch_is_chosen_on_held_out_training_documents_and_dev_is_read_only
         assert set(lab.label_alone(texts)) <= {"problems", "measures", "other"}
     r = run("train", "alone", "--model", str(tmp_path / "nope"))
     assert r.returncode != 0 and "nope" in r.stderr and "Traceback" not in r.stderr
+    # the stack: fitted on the hand labels from a record on, C by grouped CV, then part of the decoding
+    r = run("train", "stack", "--model", str(out), "--hand", str(hand), "--reports", str(toy_reports),
+            "--unseen-from", "1", "--folds", "3")
+    assert r.returncode == 0, r.stderr[-2000:]
+    cfg = json.loads((out / "stack" / "stack_config.json").read_text(encoding="utf-8"))
+    assert cfg["train_sentences"] == 6 * n and cfg["train_documents"] == 6 and cfg["folds"] == 3
+    assert set(cfg["cv_by_C"]) and "decoder alone" in (out / "stack" / "README.md").read_text(encoding="utf-8")
+    lab = BertSentenceLabeller(out)
+    assert lab.stack is not None
+    doc = build_document(TOY_REPORT)
+    probs = lab.predict_proba([s.text for s in doc.sentences], sentence_contexts(doc))
+    steps = lab.decode_steps(doc, probs, for_stack=True)
+    lab.decode(doc, probs)
+    for i, s in enumerate(doc.sentences):  # problems is the decoder's call, both ways
+        assert (s.label == "problems") == (lab.labels[steps.path[i]] == "problems")
+        assert s.reason.endswith("+stack") == (s.label != lab.labels[steps.path[i]])
+    r = run("train", "stack", "--model", str(out), "--hand", str(hand), "--reports", str(toy_reports),
+            "--unseen-from", "999")
+    assert r.returncode != 0 and "no hand label from record 999 on" in r.stderr and "Traceback" not in r.stderr

@@ -68,11 +68,21 @@ def locate(doc, para: int, start: int, end: int) -> int | None:
     return None
 
 
-def load_hand_labels(path: str | Path, data_dir: str | Path) -> HandLabels:
-    """Join standoff labels with the text in ``data_dir`` (``reports.jsonl``, ``corpus/``).
-    Only ``split: train`` documents are accepted."""
-    from ..modeling import sentence_contexts
+@dataclass
+class HandSite:
+    """One hand label resolved in its document: the record's 0-based index in the file, the
+    document as ``build_document`` reads it, the sentence index and the label."""
 
+    record: int
+    doc: object
+    sentence: int
+    label: str
+
+
+def hand_label_sites(path: str | Path, data_dir: str | Path) -> tuple[list[HandSite], list[dict]]:
+    """Join standoff labels with the text in ``data_dir`` (``reports.jsonl``, ``corpus/``): the
+    labels that match their sentence, and the records that no longer do. Only ``split: train``
+    documents are accepted."""
     data_dir = Path(data_dir)
     records = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
     for r in records:
@@ -81,9 +91,9 @@ def load_hand_labels(path: str | Path, data_dir: str | Path) -> HandLabels:
     train = {r["id"]: r for r in load_reports(data_dir / "reports.jsonl", "train")}
     docs: dict[str, object] = {}
     gwr = _gwr_index(data_dir / "corpus") if any(r["source"] == "corpus" for r in records) else {}
-    ctx_cache: dict[str, list[str]] = {}
-    out = HandLabels([])
-    for r in records:
+    sites: list[HandSite] = []
+    mismatched: list[dict] = []
+    for i, r in enumerate(records):
         if r["source"] == "reports":
             if r["doc"] not in train:
                 raise ValueError(f"{path}: document {r['doc']} is not a split: train document")
@@ -93,19 +103,33 @@ def load_hand_labels(path: str | Path, data_dir: str | Path) -> HandLabels:
             para = r["para"]
         elif r["source"] == "corpus" and r["file"] == "gov_work_reports.txt.gz":
             if r["line"] not in gwr:
-                out.mismatched.append(r)
+                mismatched.append(r)
                 continue
             doc, para = gwr[r["line"]]
         else:
             raise ValueError(f"{path}: unknown source {r.get('source')!r} / file {r.get('file')!r}")
         sid = locate(doc, para, r["start"], r["end"])
         if sid is None or fingerprint(doc.sentences[sid].text) != r["sha1"]:
-            out.mismatched.append(r)
+            mismatched.append(r)
             continue
+        sites.append(HandSite(i, doc, sid, r["label"]))
+    return sites, mismatched
+
+
+def load_hand_labels(path: str | Path, data_dir: str | Path) -> HandLabels:
+    """The hand labels of ``path`` as training sentences (text and document context joined from
+    ``data_dir``; see ``hand_label_sites``)."""
+    from ..modeling import sentence_contexts
+
+    sites, mismatched = hand_label_sites(path, data_dir)
+    ctx_cache: dict[str, list[str]] = {}
+    out = HandLabels([], mismatched=mismatched)
+    for site in sites:
+        doc = site.doc
         if doc.id not in ctx_cache:
             ctx_cache[doc.id] = sentence_contexts(doc)
-        out.sentences.append(LabelledSentence(doc.id, doc.sentences[sid].text, r["label"], "hand",
-                                              ctx_cache[doc.id][sid], "hand"))
+        out.sentences.append(LabelledSentence(doc.id, doc.sentences[site.sentence].text, site.label, "hand",
+                                              ctx_cache[doc.id][site.sentence], "hand"))
         out.doc_ids.add(doc.id)
     return out
 
