@@ -186,6 +186,8 @@ class BertSentenceLabeller(SentenceLabeller):
         self.doc_kind = classifier_doc_kind(src) if local else None
         self.alone = load_alone(src) if local else None
         self.stack = load_stack(src, self.labels) if local else None
+        if self.stack is not None and self.alone is None:
+            raise OSError(f"{src}: stack/ needs the sentence-alone model (alone/), which is missing")
         self.name = f"model:{Path(src).name if local else src}"
 
     @contextlib.contextmanager

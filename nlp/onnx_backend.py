@@ -128,6 +128,8 @@ class OnnxSentenceLabeller(BertSentenceLabeller):
         self.doc_kind = classifier_doc_kind(d)
         self.alone = load_alone(d)
         self.stack = load_stack(d, self.labels)
+        if self.stack is not None and self.alone is None:
+            raise OSError(f"{d}: stack/ needs the sentence-alone model (alone/), which is missing")
         meta = d / ONNX_CONFIG
         self.quantization = json.loads(meta.read_text(encoding="utf-8")).get("quantization") if meta.exists() else None
         self.name = f"model:{d.name}"

@@ -284,6 +284,10 @@ def test_the_epoch_is_chosen_on_held_out_training_documents_and_dev_is_read_only
     for i, s in enumerate(doc.sentences):  # problems is the decoder's call, both ways
         assert (s.label == "problems") == (lab.labels[steps.path[i]] == "problems")
         assert s.reason.endswith("+stack") == (s.label != lab.labels[steps.path[i]])
+    (out / "alone").rename(tmp_path / "alone-away")
+    with pytest.raises(OSError, match="stack/ needs the sentence-alone model"):
+        BertSentenceLabeller(out)
+    (tmp_path / "alone-away").rename(out / "alone")
     r = run("train", "stack", "--model", str(out), "--hand", str(hand), "--reports", str(toy_reports),
             "--unseen-from", "999")
     assert r.returncode != 0 and "no hand label from record 999 on" in r.stderr and "Traceback" not in r.stderr
