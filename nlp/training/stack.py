@@ -44,14 +44,14 @@ class StackResult:
 
 
 def _scores(y_true: list[str], y_pred: list[str]) -> dict:
-    """Macro-F1 over the labels with support or predictions (as ``nlp.evaluate``), accuracy, per-label F1."""
-    from sklearn.metrics import f1_score
+    """Macro-F1 (``nlp.evaluate.classification_metrics``: over the labels with support or
+    predictions), accuracy and per-label F1 of those labels, rounded for the config."""
+    from ..evaluate import classification_metrics
 
-    labs = sorted(set(y_true) | set(y_pred))
-    per = f1_score(y_true, y_pred, labels=labs, average=None, zero_division=0)
-    return {"macro_f1": round(float(np.mean(per)), 4),
-            "accuracy": round(float(np.mean([a == b for a, b in zip(y_true, y_pred)])), 4),
-            "per_label": {lab: round(float(f), 4) for lab, f in zip(labs, per)}}
+    m = classification_metrics(y_true, y_pred)
+    present = set(y_true) | set(y_pred)
+    return {"macro_f1": round(m["macro_f1"], 4), "accuracy": round(m["accuracy"], 4),
+            "per_label": {lab: round(v["f1"], 4) for lab, v in m["per_label"].items() if lab in present}}
 
 
 def _fit_stack(x: np.ndarray, y: np.ndarray, labels: list[str], c: float, seed: int):
