@@ -13,6 +13,13 @@ names) test it. The tagger's ``verify`` decision on the same candidates is
 (the third batch was not in the tagger's training data).
 
     python eval/law_candidates.py [--keys eval/hand/entities_unbracketed.keys] [--show]
+    python eval/law_candidates.py --tagger models/ner-small
+
+With ``--tagger``, the candidates are decided by the tagger's span score instead
+(``nlp.ner.span_score``, as ``verify`` does) at several thresholds, on the test paragraphs only (the
+tagger was not trained on them). Two candidate sets are compared: the rules' declined candidates and a
+broad one (``broad_candidates``: every span that ends in a rule suffix and starts after a verb, a
+particle or punctuation, at most 45 characters, without punctuation inside).
 """
 
 from __future__ import annotations
@@ -56,6 +63,73 @@ def score(paras, min_len: int | None, show: bool = False) -> tuple[float, float]
     return 2 * tp / max(n_pred + n_gold, 1), 2 * tp_law / max(n_pred_law + n_gold_law, 1)
 
 
+_BROAD_SUFFIX = re.compile(r"(?:办法|规定|方案|意见|通知|清单|条例|规划|细则|规则|纲要|决定|制度|要点|计划|法)")
+_BROAD_BEFORE = re.compile(r"(?:制定|出台|修订|修改|印发|编制|编发|建立|形成|完成|落实|执行|实施|发布|贯彻|起草|通过|推进|推动|开展|"
+                           r"对照|按照|依照|根据|依据|遵循|以|学习|宣传|审议|报送|下发|转发|了|的|和|及|与|[、，。；：(（“])$")
+_BROAD_STOP = re.compile(r"[，。；：、！？,;:!?\s“”《》]")
+
+
+def broad_candidates(text: str, taken: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Every (start, end) that ends after a rule suffix, starts after a verb, particle or punctuation
+    (or at the paragraph's start), spans 4 to 45 characters without punctuation and overlaps no span in ``taken``."""
+    out = set()
+    for m in _BROAD_SUFFIX.finditer(text):
+        b = m.end()
+        for a in range(b - 4, max(0, b - 45) - 1, -1):
+            if _BROAD_STOP.match(text[a]):
+                break
+            if (a == 0 or _BROAD_BEFORE.search(text[max(0, a - 4):a])) and not any(a < y and x < b for x, y in taken):
+                out.add((a, b))
+    return sorted(out)
+
+
+def tagger_scores(paras, tagger: str) -> None:
+    """Rules plus the candidates the tagger scores at or above each threshold (the best first, no overlaps)."""
+    from nlp.extract import declined_candidates, extract
+    from nlp.ner import load_entity_extractor, span_score
+    from nlp.schema import Entity
+
+    ner = load_entity_extractor(tagger)
+    rows = []
+    for p, (offsets, logp) in zip(paras, ner.token_scores([p.text for p in paras])):
+        rules = extract(p.text, first_paragraph=p.para == 0)
+        taken = [(e.start, e.end) for e in rules if e.type in ("LAW", "DOCNO")]
+        cands = {"declined": [(c.start, c.end) for c in declined_candidates(p.text, rules) if c.type == "LAW"],
+                 "broad": broad_candidates(p.text, taken)}
+        scored = {k: [(s, a, b) for a, b in v if (s := span_score(Entity(a, b, "LAW", p.text[a:b]), offsets, logp)) is not None]
+                  for k, v in cands.items()}
+        rows.append((p, rules, scored))
+
+    def f1(tp, pred, gold):
+        return 2 * tp / max(pred + gold, 1)
+
+    def score(kind: str, thr: float) -> tuple[float, float, int]:
+        tp = n_pred = n_gold = tl = pl = gl = taken_n = 0
+        for p, rules, scored in rows:
+            acc: list[tuple[int, int]] = []
+            for s, a, b in sorted(scored[kind], reverse=True):
+                if s >= thr and not any(a < y and x < b for x, y in acc):
+                    acc.append((a, b))
+            taken_n += len(acc)
+            ents = {(e.start, e.end, e.type) for e in rules if not any(x <= e.start and e.end <= y for x, y in acc)}
+            ents |= {(a, b, "LAW") for a, b in acc}
+            gold = set(p.spans)
+            tp, n_pred, n_gold = tp + len(gold & ents), n_pred + len(ents), n_gold + len(gold)
+            g, q = {x for x in gold if x[2] == "LAW"}, {x for x in ents if x[2] == "LAW"}
+            tl, pl, gl = tl + len(g & q), pl + len(q), gl + len(g)
+        return f1(tp, n_pred, n_gold), f1(tl, pl, gl), taken_n
+
+    m, law, _ = score("broad", 2.0)
+    n = {k: sum(len(r[2][k]) for r in rows) for k in ("declined", "broad")}
+    print(f"{len(paras)} test paragraphs; rules alone: micro {m:.4f}, LAW {law:.4f}; "
+          f"candidates on token bounds: {n['declined']} declined, {n['broad']} broad\n")
+    print("| candidates | threshold | taken | micro | LAW |\n|---|---|---|---|---|")
+    for kind in ("declined", "broad"):
+        for thr in (0.2, 0.35, 0.5, 0.65, 0.8, 0.9):
+            m, law, k = score(kind, thr)
+            print(f"| {kind} | {thr} | {k} | {m:.4f} | {law:.4f} |")
+
+
 def main() -> None:
     from nlp.training.hand_entities import load_hand_entities
 
@@ -65,9 +139,13 @@ def main() -> None:
                     help="doc|para lines of the test paragraphs (the rest were looked at to write the rule)")
     ap.add_argument("--data", default="../shared/data")
     ap.add_argument("--show", action="store_true", help="list the accepted candidates of the test paragraphs")
+    ap.add_argument("--tagger", help="decide by this entity tagger's span score instead (a model directory)")
     args = ap.parse_args()
     test_keys = set(open(args.keys, encoding="utf-8").read().split())
     paras = load_hand_entities(args.hand, args.data).paragraphs
+    if args.tagger:
+        tagger_scores([p for p in paras if f"{p.doc}|{p.para}" in test_keys], args.tagger)
+        return
     parts = {"written on": [p for p in paras if f"{p.doc}|{p.para}" not in test_keys],
              "tested on": [p for p in paras if f"{p.doc}|{p.para}" in test_keys]}
     lens = (8, 10, 12, 14)
