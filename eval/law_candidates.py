@@ -83,6 +83,21 @@ def broad_candidates(text: str, taken: list[tuple[int, int]]) -> list[tuple[int,
     return sorted(out)
 
 
+def coverage(paras) -> str:
+    """How many of the LAW names the rules miss each candidate set proposes with exact bounds."""
+    from nlp.extract import declined_candidates, extract
+
+    miss = n_declined = n_broad = 0
+    for p in paras:
+        rules = extract(p.text, first_paragraph=p.para == 0)
+        missed = {x[:2] for x in p.spans if x[2] == "LAW"} - {(e.start, e.end) for e in rules if e.type == "LAW"}
+        declined = {(c.start, c.end) for c in declined_candidates(p.text, rules) if c.type == "LAW"}
+        broad = set(broad_candidates(p.text, [(e.start, e.end) for e in rules if e.type in ("LAW", "DOCNO")]))
+        miss, n_declined, n_broad = miss + len(missed), n_declined + len(missed & declined), n_broad + len(missed & broad)
+    return (f"LAW names the rules miss in all {len(paras)} paragraphs: {miss}; proposed with exact bounds by the "
+            f"declined candidates: {n_declined}, by the broad candidates: {n_broad}")
+
+
 def tagger_scores(paras, tagger: str) -> None:
     """Rules plus the candidates the tagger scores at or above each threshold (the best first, no overlaps)."""
     from nlp.extract import declined_candidates, extract
@@ -154,6 +169,7 @@ def main() -> None:
     for name, ps in parts.items():
         cells = [score(ps, None)] + [score(ps, n) for n in lens]
         print(f"| {name} | {len(ps)} | " + " | ".join(f"{m:.4f} / {law:.4f}" for m, law in cells) + " |")
+    print("\n" + coverage(paras))
     if args.show:
         score(parts["tested on"], 12, show=True)
 
