@@ -13,7 +13,7 @@ from typing import Iterable, Sequence
 
 from .lexicon import law_lexicon
 from .rules.entities import (CANDIDATE_RULES, CN_DIGITS as _CN_DIGITS, DATE_BARE_MONTH, DATE_RE, DATE_RULE_OF_GROUP, DOCNO_BRACKETED, DOCNO_DECREE, DOCNO_RE,
-                             DRAFT_VERB_WORDS as _DRAFT_VERB_WORDS, LAW_BRACKET_TITLE, LAW_DRAFT, LAW_LOST_OPEN,
+                             DRAFT_VERB_WORDS as _DRAFT_VERB_WORDS, LAW_BRACKET_TITLE, LAW_CUT_OFF, LAW_DRAFT, LAW_LOST_OPEN,
                              LAW_STANDALONE, LAW_SUFFIX, LEXICON_RULE_OF, METRIC_ARABIC, METRIC_CHINESE, METRIC_PERCENT,
                              METRIC_RE, PERIOD as _PERIOD, UNITS)
 from .rules.base import EntityRule
@@ -48,7 +48,11 @@ def extract_docno(text: str) -> list[Entity]:
 
 _NOT_LAW_TITLE = re.compile(
     r"^(人民日报|光明日报|法制日报|法治日报|经济日报|求是|半月谈|新华每日电讯|学习时报|中国青年报|.{0,10}(日报|晚报|周刊|杂志|学报))$|"
-    r"学习纲要$|(读本|教材|手册|文选|选编|讲话|评估报告|白皮书|汇编|问答|丛书|导读)$|^习近平.{0,20}(论|讲话|文集|选编|学习纲要)|"
+    r"学习纲要$|(读本|讀本|教材|手册|手冊|文选|选编|讲话|评估报告|白皮书|白皮書|汇编|彙編|匯編|问答|丛书|导读)$|"
+    r"^习近平.{0,20}(论|讲话|文集|选编|学习纲要|谈治国理政)|"
+    # books and studies by their form (《论坚持全面依法治国》, 《完善…的若干探索》) and headlines of articles
+    # and case write-ups, which a rule's title never is (《某局:专席暖民心,咨询“零距离”》)
+    r"^论|(探索|研究|思考|浅析|初探|探析|启示)$|[:：,，]|"
     # published studies, case collections and courses, with their edition year: 《…发展报告》, 《…优秀案例》,
     # 《…蓝皮书·…(2023)》 (a government's own report, 《…法治政府建设情况报告》, is a document)
     r"(发展报告|發展報告|评估报告|研究报告|案例|公开课|^.{0,6}蓝皮书\S*)\s*(?:[（(]\d{4}[）)])?$")
@@ -63,8 +67,25 @@ _PERIOD_AFTER = re.compile(_PERIOD)
 _DRAFT_VERBS = re.compile(rf"^.*({_DRAFT_VERB_WORDS})")
 
 
+# what may stand inside a title cut off by the paragraph's end: no sentence end, at most 60 characters
+_CUT_OFF_TAIL = re.compile(r"[^。；;！？!?\n《》]{1,60}")
+
+
+def _cut_off_title(text: str) -> tuple[int, int] | None:
+    """The span inside a 《 that the paragraph's end cuts off (…制定了《岳阳县法治政府建设实施方案(20),
+    trailing spaces excluded; None when the last 《 is closed, empty or followed by a sentence end."""
+    i = text.rfind("《")
+    if i < 0 or "》" in text[i:] or text[:i].count("《") != text[:i].count("》"):
+        return None
+    tail = text[i + 1:].rstrip()
+    if not tail or not _CUT_OFF_TAIL.fullmatch(tail):
+        return None
+    return i + 1, i + 1 + len(tail)
+
+
 def _bracket_titles(text: str) -> list[tuple[int, int]]:
-    """Spans inside the outermost 《…》 pairs (nested 〈〉/《》 kept inside)."""
+    """Spans inside the outermost 《…》 pairs (nested 〈〉/《》 kept inside), and the title that the
+    paragraph's end cuts off (``_cut_off_title``), last."""
     spans = []
     depth = 0
     start = -1
@@ -79,6 +100,9 @@ def _bracket_titles(text: str) -> list[tuple[int, int]]:
                 spans.append((start, i))
         elif ch in "\n" and depth:
             depth = 0
+    cut = _cut_off_title(text)
+    if cut:
+        spans.append(cut)
     return spans
 
 
@@ -93,8 +117,12 @@ _TASK_VERB = re.compile(r"^(制定|修订|修改|出台|起草|完善|健全|落
 # titles, programmes and case write-ups are not LAW): 《…》等书籍, 作《…》专题辅导, 编写出版《…》
 _NOT_LAW_AFTER = re.compile(
     r"^(等|系列|一书|一文)?(书籍|读物|丛书|专著|著作|图书|专刊|期刊|杂志|节目|栏目|专栏|案例|公开课|微课|课程|文章|理论文章|署名文章|"
-    r"专题辅导|专题讲座|专题授课|专题党课|讲座|辅导报告|授课|第[一二三四五六七八九十]+卷)")
-_NOT_LAW_BEFORE = re.compile(r"(出版|刊发|发表|刊载|撰写|主讲|讲授)$")
+    r"专题辅导|专题讲座|专题授课|专题党课|讲座|辅导报告|授课|第[一二三四五六七八九十]+卷|"
+    # an article carried by a newspaper (《…》在《人民日报》刊发)
+    r"在《[^》]{0,10}(日报|报|杂志|周刊)》|"
+    # copies printed or handed out (《学法课堂》5400册)
+    r"[\d一二三四五六七八九十百千万]+[余多]?(册|本))")
+_NOT_LAW_BEFORE = re.compile(r"(出版|刊发|发表|刊载|撰写|主讲|讲授|节目|栏目|专栏)的?$")
 
 
 def _not_law_context(text: str, titles: Sequence[tuple[int, int]], k: int) -> bool:
@@ -124,7 +152,7 @@ def extract_law(text: str, standalone: bool = True) -> list[Entity]:
         title = text[a:b].strip()
         if not title or _NOT_LAW_TITLE.search(title) or _not_law_context(text, titles, k):
             continue
-        out.append(_ent(LAW_BRACKET_TITLE, a, b, text))
+        out.append(_ent(LAW_CUT_OFF if b == len(text.rstrip()) and "》" not in text[b:] else LAW_BRACKET_TITLE, a, b, text))
         for i in range(a - 1, min(b + 1, len(text))):
             taken[i] = True
     # a closing 》 whose opening 《 was lost in scraping: 行政处罚法》、《…

@@ -46,6 +46,26 @@ def test_law_exclusions():
     # and no date inside such a title
     assert spans("学习《东湖法治读本(2025年版)》等读物。") == []
     assert spans("学习《宪法》《民法典》等法律。", "LAW") == [("LAW", "宪法"), ("LAW", "民法典")]
+    # books by their form, studies, headlines of articles and case write-ups, programmes, printed copies
+    for t in ["研读《论依法行政》。", "课题《完善东湖县物业管理的若干探索》获奖。", "组织学习《习近平谈治国理政》。",
+              "编写的《东湖司法所:调解暖人心,服务零距离》入选案例。", "在宣传节目《东湖法治之声》中开设专栏。",
+              "印发教材(含《东湖学法课堂》3000册)。", "《东湖奋力建设法治政府》在《东湖日报》刊发。",
+              "撰写的《基层执法规范化的路径》获奖。", "编发《東湖區法治政府建設白皮書》。"]:
+        assert spans(t, "LAW") == [], t
+
+
+def test_law_title_cut_off_by_the_paragraph_end():
+    # a scraped page or a document's beginning that ends inside a title: what remains is the name
+    assert spans("制定印发了《东湖县法治政府建设实施方案(20", "LAW") == [("LAW", "东湖县法治政府建设实施方案(20")]
+    assert spans("落实《东湖县行政执法公示办法》《东湖县重大行政  ", "LAW") == [
+        ("LAW", "东湖县行政执法公示办法"), ("LAW", "东湖县重大行政")]
+    # and no DATE inside it
+    assert spans("制定印发了《东湖县2021年度法治政府建") == [("LAW", "东湖县2021年度法治政府建")]
+    # an empty bracket, a sentence end after it or a bracket closed later is no cut-off title
+    assert spans("基本符合《", "LAW") == []
+    assert spans("依照《东湖县规定。下一步继续推进。", "LAW") == []
+    from nlp.extract import extract as ex
+    assert [e.rule for e in ex("落实《东湖县行政执法公示办法")] == ["law:cut-off-title"]
 
 
 def test_docno_variants():

@@ -37,6 +37,9 @@ LAW_STANDALONE = EntityRule(
     re.compile(r"^\s*(?:\d{1,2}\s*[.、．]|[（(]\s*[一二三四五六七八九十\d]{1,3}\s*[）)])?\s*"
                r"([\u4e00-\u9fff（）()\d]{4,40}?(?:条例|办法|规定|细则|规则))\s*[。;；]?\s*$"))
 LAW_BRACKET_TITLE = EntityRule("law:bracket-title", "LAW", "a title in 《》 that is not a book, study, lecture or newspaper")
+LAW_CUT_OFF = EntityRule(
+    "law:cut-off-title", "LAW",
+    "a 《 title cut off by the end of the paragraph (a scraped page or a document's beginning): what remains inside")
 LAW_LOST_OPEN = EntityRule(
     "law:lost-open-bracket", "LAW", "a law name before a closing 》 whose opening 《 was lost in scraping (行政处罚法》、《…)",
     re.compile(r"(?<![《\u4e00-\u9fa5])([\u4e00-\u9fa5]{2,20}" + LAW_SUFFIX + r")》"))
@@ -140,7 +143,7 @@ CANDIDATE_RULES: tuple[EntityRule, ...] = (
 
 ENTITY_RULES: tuple[EntityRule, ...] = (
     DOCNO_BRACKETED, DOCNO_DECREE,
-    LAW_STANDALONE, LAW_BRACKET_TITLE, LAW_LOST_OPEN, LAW_DRAFT, LAW_LEXICON_CORE, LAW_LEXICON_CENTRAL, LAW_LEXICON_CORPUS,
+    LAW_STANDALONE, LAW_BRACKET_TITLE, LAW_CUT_OFF, LAW_LOST_OPEN, LAW_DRAFT, LAW_LEXICON_CORE, LAW_LEXICON_CENTRAL, LAW_LEXICON_CORPUS,
     DATE_YEAR, DATE_NUMERIC, DATE_MONTH, DATE_BARE_MONTH,
     METRIC_PERCENT, METRIC_ARABIC, METRIC_CHINESE,
     *CANDIDATE_RULES,
