@@ -230,6 +230,7 @@ def extract_date(text: str) -> list[Entity]:
 _ORDINAL_BEFORE = re.compile(r"(第|每|前|近|连续|逐|每隔|年均)$")
 # time frames and streaks: 近四年, 连续2年; frequencies: 每年一次
 _NOT_AFTER_CN = re.compile(r"^(体|致|直|律|般|起|同|并|系列|些|线|流|级|手|把手|道|方面|下|上|中|是|要|定|切|旦|样|带一路|位一体)")
+_DURATION_UNITS = ("个工作日", "工作日", "个月", "月", "小时", "分钟", "秒", "天", "日", "周", "年")
 _FREQ_BEFORE = re.compile(r"(每(年|月|季度?|半年|周|天|日)?\S{0,4})$")
 _GOAL_CUES = re.compile(r"力争|确保|目标|不低于|不少于|争取|预期|计划(于|到|在|完成)|拟|务必|要达到|将达到|预计")
 
@@ -248,7 +249,13 @@ def extract_metric(text: str) -> list[Entity]:
         after = text[b:b + 4]
         if a > 0 and (text[a - 1].isdigit() or text[a - 1] == "."):
             continue
-        if _ORDINAL_BEFORE.search(prev) and not _is_chinese_numeral(num[:1]) or prev.endswith("第"):
+        # 近 is a qualifier before a count (近5万名: the count is the METRIC) but a time frame before a
+        # duration (近3个月)
+        approx = prev.endswith("近") and unit not in _DURATION_UNITS
+        if _ORDINAL_BEFORE.search(prev) and not _is_chinese_numeral(num[:1]) and not approx or prev.endswith("第"):
+            continue
+        # versions and identifiers (V3.0, 7×24小时), 六部委
+        if a > 0 and text[a - 1] in "VvＶｖ×*" or text[b:b + 1] in ("×", "版") or unit == "部" and text[b:b + 1] == "委":
             continue
         cn = _is_chinese_numeral(num.replace("余", "").replace("多", ""))
         if cn:

@@ -99,9 +99,16 @@ def test_metric_exclusions():
     for t in ["拨打12345热线。", "推广“521”模式。", "召开第四次联席会议。", "评选第三批示范点。",
               "建立三级网络。", "升级4.0版系统。", "实现两个首次。", "每年召开一次会议。", "近四年来持续推进。",
               "连续2年获评先进。", "有效期不超过5年。", "落实“四个百分百”要求。", "一是加强学习。",
-              "构建三位一体模式。", "每周三组织学习。"]:
+              "构建三位一体模式。", "每周三组织学习。",
+              # versions, service hours, fixed names, a time frame after 近
+              "上线东湖智审V2.0项目。", "提供7×24小时服务。", "国家六部委联合发文。",
+              "近3个月未发生事故。"]:
         assert spans(t, "METRIC") == [], t
     assert spans("上级先后两次通报表扬。", "METRIC") == [("METRIC", "两次")]
+    # 近 before a count is a qualifier, outside the span; units of measure and kinds
+    assert spans("培训覆盖公职人员近3万名。", "METRIC") == [("METRIC", "3万名")]
+    assert spans("细化为4大类、60项措施,PM2.5平均浓度为28微克/立方米。", "METRIC") == [
+        ("METRIC", "4大类"), ("METRIC", "60项"), ("METRIC", "28微克/立方米")]
 
 
 def test_dates():
