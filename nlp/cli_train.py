@@ -80,18 +80,34 @@ def train_decoding(
     top: int = typer.Option(8, "--top", help="rows of the score table to show"),
     cv: Optional[int] = typer.Option(None, "--cv", help="cross-validate the choice over K folds of documents "
                                      "(default 5, fewer for fewer documents; 0: off)"),
+    unseen_from: Optional[int] = typer.Option(None, "--unseen-from", min=1,
+                                              help="choose on the hand labels from this record (1-based) on, "
+                                              "the ones the classifier never saw, work-report windows included"),
+    hold: list[str] = typer.Option([], "--hold", help="with --unseen-from: keep this setting at the model's value "
+                                   "(heading_weight, backward_penalty, use_viterbi, plan_document_threshold, "
+                                   "problem_cue_weight), for what those labels cannot judge; repeatable"),
 ) -> None:
     """Choose the document-aware decoding (heading prior, order-aware Viterbi, plan documents when
     MODEL/doc_kind/ exists, the problems cue) of a classifier on hand-labelled training documents
     (document-level cross-validation) and write it to MODEL/decoding.json. Where MODEL/validation.json
-    lists the documents held out from its training, only those are used."""
-    from .training.decoding import report_lines, trials_table, tune_decoding
+    lists the documents held out from its training, only those are used; with --unseen-from, every
+    hand label from that record on (the ones made after the classifier was trained)."""
+    from .training.decoding import report_lines, trials_table, tune_decoding, tune_decoding_unseen
     from .training.hand import hand_gold_documents
 
     if not (model / "config.json").exists():
         fail(f"{model}: not a model directory (no config.json)")
     try:
-        if gold is None:
+        if hold and unseen_from is None:
+            fail("--hold needs --unseen-from")
+        if unseen_from is not None:
+            if gold is not None:
+                fail("--unseen-from and --gold: give one of them")
+            best, trials, cv_result = tune_decoding_unseen(
+                model, hand, shared_default(reports, "reports.jsonl", "--reports").parent, unseen_from,
+                write=not dry_run, cv=cv if cv is not None else 5, hold=hold)
+            where = f"the hand labels of {hand} from record {unseen_from} on ({sum(f['sentences'] for f in cv_result.per_fold)} sentences)"
+        elif gold is None:
             docs = hand_gold_documents(hand, shared_default(reports, "reports.jsonl", "--reports").parent)
             where = f"{len(docs)} hand-labelled training documents of {hand}"
             if (model / "validation.json").exists():  # the documents the model was not trained on
@@ -100,7 +116,8 @@ def train_decoding(
                 where = f"the {len(docs)} hand-labelled training documents held out from training (validation.json)"
         else:
             docs, where = str(gold), str(gold)
-        best, trials, cv_result = tune_decoding(model, docs, write=not dry_run, cv=cv)
+        if unseen_from is None:
+            best, trials, cv_result = tune_decoding(model, docs, write=not dry_run, cv=cv)
     except (OSError, ValueError) as e:
         fail(one_line(e))
     err.print(trials_table(trials[:top], f"decoding of {model} on {where} (sentence macro-F1 in context)"))

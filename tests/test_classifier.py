@@ -249,6 +249,31 @@ def test_the_epoch_is_chosen_on_held_out_training_documents_and_dev_is_read_only
     r = run("train", "decoding", "--model", str(out), "--hand", str(hand), "--reports", str(toy_reports), "--cv", "2")
     assert r.returncode == 0, r.stderr[-2000:]
     assert "the 2 hand-labelled training documents held out from training" in " ".join(r.stderr.split())
+    # or on the hand labels the classifier never saw (records from --unseen-from on); dev is not read
+    from nlp.training.decoding import tune_decoding_unseen
+
+    n_reads, before = len(reads), (out / "decoding.json").read_text(encoding="utf-8")
+    best, trials, cvr = tune_decoding_unseen(out, hand, toy_reports.parent, 4 * n + 1, cv=2, progress=False)
+    assert len(reads) == n_reads and (out / "decoding.json").read_text(encoding="utf-8") == before
+    assert sum(f["documents"] for f in cvr.per_fold) == 2 and sum(f["sentences"] for f in cvr.per_fold) == 2 * n
+    assert trials[0].config == best and trials[0].macro_f1 == cvr.chosen_on_all >= cvr.macro_f1 - 1.0
+    assert any(t.config.backward_penalty == 16.0 for t in trials)
+    r = run("train", "decoding", "--model", str(out), "--hand", str(hand), "--reports", str(toy_reports),
+            "--unseen-from", str(4 * n + 1), "--cv", "2", "--dry-run")
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert f"from record {4 * n + 1} on ({2 * n} sentences)" in " ".join(r.stderr.split())
+    r = run("train", "decoding", "--model", str(out), "--hand", str(hand), "--reports", str(toy_reports),
+            "--unseen-from", str(6 * n), "--cv", "2")
+    assert r.returncode != 0 and "--cv needs 2 to 1 folds" in r.stderr and "Traceback" not in r.stderr
+    r = run("train", "decoding", "--model", str(out), "--hand", str(hand), "--reports", str(toy_reports),
+            "--unseen-from", "1", "--hold", "nope")
+    assert r.returncode != 0 and "cannot hold nope" in r.stderr and "Traceback" not in r.stderr
+    # held settings stay at the model's values
+    best, trials, _ = tune_decoding_unseen(out, hand, toy_reports.parent, 1, cv=2, progress=False,
+                                           hold=["backward_penalty", "problem_cue_weight"])
+    model_cfg = json.loads((out / "decoding.json").read_text(encoding="utf-8"))
+    assert all(t.config.backward_penalty == model_cfg["backward_penalty"] and t.config.use_viterbi
+               and t.config.problem_cue_weight == model_cfg["problem_cue_weight"] for t in trials)
     # the sentence-alone model: C by grouped CV on the training sentences, its weight on the held-out documents
     from nlp.alone import load_alone
     from nlp.modeling import BertSentenceLabeller

@@ -79,6 +79,21 @@ class HandSite:
     label: str
 
 
+def unseen_by_document(sites: list[HandSite], unseen_from: int) -> tuple[dict, dict[str, dict[int, str]]]:
+    """The hand labels (``hand_label_sites``) from record ``unseen_from`` (1-based) on, by document:
+    the documents as ``build_document`` reads them (id → document) and their labelled sentences
+    (id → {sentence index: label}). Work-report windows count: only their labelled sentences are
+    scored. These are the labels a classifier trained on the earlier records never saw (its model
+    card says which). Empty when no record is that late."""
+    docs: dict = {}
+    labelled: dict[str, dict[int, str]] = defaultdict(dict)
+    for s in sites:
+        if s.record >= unseen_from - 1:
+            docs[s.doc.id] = s.doc
+            labelled[s.doc.id][s.sentence] = s.label
+    return docs, dict(labelled)
+
+
 def hand_label_sites(path: str | Path, data_dir: str | Path) -> tuple[list[HandSite], list[dict]]:
     """Join standoff labels with the text in ``data_dir`` (``reports.jsonl``, ``corpus/``): the
     labels that match their sentence, and the records that no longer do. Only ``split: train``

@@ -79,7 +79,7 @@ def train_stack(model_dir: str | Path, hand: str | Path, data_dir: str | Path, u
     from ..modeling import BertSentenceLabeller, sentence_contexts
     from ..stack import STACK_DIR
     from .alone import _fit as fit_alone
-    from .hand import hand_label_sites
+    from .hand import hand_label_sites, unseen_by_document
 
     model_dir = Path(model_dir)
     lab = BertSentenceLabeller(model_dir)
@@ -87,13 +87,9 @@ def train_stack(model_dir: str | Path, hand: str | Path, data_dir: str | Path, u
         raise ValueError(f"{model_dir}: no sentence-alone model (MODEL/alone/); make it first with `nlp train alone`")
     lab.stack = None  # the decoder alone
     sites, _ = hand_label_sites(hand, data_dir)
-    unseen = [s for s in sites if s.record >= unseen_from - 1]
-    if not unseen:
+    docs, labelled = unseen_by_document(sites, unseen_from)
+    if not docs:
         raise ValueError(f"{hand}: no hand label from record {unseen_from} on")
-    docs = {s.doc.id: s.doc for s in unseen}
-    labelled: dict[str, dict[int, str]] = defaultdict(dict)
-    for s in unseen:
-        labelled[s.doc.id][s.sentence] = s.label
     doc_ids = sorted(docs)
     k = min(folds, len(doc_ids))
     if k < 2:
