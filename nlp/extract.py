@@ -12,7 +12,7 @@ import re
 from typing import Iterable, Sequence
 
 from .lexicon import law_lexicon
-from .rules.entities import (CANDIDATE_RULES, CN_DIGITS as _CN_DIGITS, DATE_BARE_MONTH, DATE_BARE_YEAR, DATE_RE, DATE_RULE_OF_GROUP, DOCNO_BRACKETED, DOCNO_DECREE, DOCNO_RE,
+from .rules.entities import (CANDIDATE_RULES, CN_DIGITS as _CN_DIGITS, DATE_BARE_MONTH, DATE_RE, DATE_RULE_OF_GROUP, DOCNO_BRACKETED, DOCNO_DECREE, DOCNO_RE,
                              DRAFT_VERB_WORDS as _DRAFT_VERB_WORDS, LAW_BRACKET_TITLE, LAW_CUT_OFF, LAW_DRAFT, LAW_LOST_OPEN,
                              LAW_STANDALONE, LAW_SUFFIX, LEXICON_RULE_OF, METRIC_ARABIC, METRIC_CHINESE, METRIC_PERCENT,
                              METRIC_RE, PERIOD as _PERIOD, UNITS)
@@ -221,13 +221,7 @@ def extract_date(text: str) -> list[Entity]:
         if re.fullmatch(r"\d{1,2}月", s):
             rule = DATE_BARE_MONTH
         out.append(_ent(rule, a, b, text))
-    for m in DATE_BARE_YEAR.pattern.finditer(text):
-        # a count with its unit (2013件, 2000余人) is a METRIC, not a year
-        if METRIC_RE.match(text, m.start()) or text[m.end():m.end() + 1] in "余多万亿千百":
-            continue
-        if not any(m.start() < e.end and e.start < m.end() for e in out):
-            out.append(_ent(DATE_BARE_YEAR, m.start(), m.end(), text))
-    return sorted(out, key=lambda e: e.start)
+    return out
 
 
 # --------------------------------------------------------------------------- METRIC

@@ -123,10 +123,6 @@ def test_dates():
     assert spans("共有11月的数据。", "DATE") == []
     # a year inside a document number is not a DATE
     assert spans("东府发〔2024〕6号", "DATE") == []
-    # a year whose 年 the page lost, running into the next word, is a DATE; not in brackets, a version or a session
-    assert spans("2022全年开展执法检查,举办2019国际博物馆日活动。", "DATE") == [("DATE", "2022"), ("DATE", "2019")]
-    assert spans("参加评估(2016)并制定2023版清单,第2024届。", "DATE") == []
-    assert spans("办理案件2013件,服务2000余人。") == [("METRIC", "2013件"), ("METRIC", "2000余人")]
 
 
 def test_target_flag():

@@ -79,9 +79,6 @@ DATE_NUMERIC = EntityRule("date:numeric", "DATE", "a date in digits (2024-02-07,
                           re.compile(_DATE_NUMERIC))
 DATE_MONTH = EntityRule("date:month", "DATE", "a month with its day, a day range or part (10月10日, 1月底, 3月上旬)",
                         re.compile(_DATE_MONTH))
-DATE_BARE_YEAR = EntityRule(
-    "date:bare-year", "DATE", "a year without 年 that runs into the next word (2022全年开展…, 举办2019国际博物馆日)",
-    re.compile(r"(?<![\d.\-(（〔\[［【A-Za-z])(?:19|20)\d{2}(?=[\u4e00-\u9fa5])(?![年度版届级])"))
 DATE_BARE_MONTH = EntityRule("date:bare-month", "DATE", "a month alone that names a time (于11月, 11月起)")
 # one expression, a named group per rule (the first alternative that matches wins, as in one regex)
 DATE_RE = re.compile(rf"(?P<year>{_DATE_YEAR})|(?P<numeric>{_DATE_NUMERIC})|(?P<month>{_DATE_MONTH})")
@@ -138,8 +135,8 @@ CANDIDATE_RULES: tuple[EntityRule, ...] = (
                re.compile(r"[^，,。；;：:、\s《》“”\"]{2,40}?" + LAW_SUFFIX + PERIOD
                           + r"(?:的(?:通知|意见|决定|批复))?"
                           r"|关于[^，,。；;：:\s《》“”\"]{4,60}?的(?:通知|意见|决定|批复)")),
-    EntityRule("candidate:date-bare-year", "DATE", "declined: a bare year without 年 before punctuation or a space (…致远。2025)",
-               re.compile(r"(?<![\d.\-])(?:19|20)\d{2}(?![\d年.\-—–~～至到/%％\u4e00-\u9fa5])")),
+    EntityRule("candidate:date-bare-year", "DATE", "declined: a bare year without 年 (2023全国…)",
+               re.compile(r"(?<![\d.\-])(?:19|20)\d{2}(?![\d年.\-—–~～至到/%％])")),
     EntityRule("candidate:docno-damaged", "DOCNO", "declined: a damaged document number (东政办发〔202025)",
                re.compile(r"[\u4e00-\u9fa5]{1,12}\s*[〔\[［【]\s*(?:19|20)\d{2}[^号\s]{0,6}号?")),
 )
@@ -147,7 +144,7 @@ CANDIDATE_RULES: tuple[EntityRule, ...] = (
 ENTITY_RULES: tuple[EntityRule, ...] = (
     DOCNO_BRACKETED, DOCNO_DECREE,
     LAW_STANDALONE, LAW_BRACKET_TITLE, LAW_CUT_OFF, LAW_LOST_OPEN, LAW_DRAFT, LAW_LEXICON_CORE, LAW_LEXICON_CENTRAL, LAW_LEXICON_CORPUS,
-    DATE_YEAR, DATE_NUMERIC, DATE_MONTH, DATE_BARE_MONTH, DATE_BARE_YEAR,
+    DATE_YEAR, DATE_NUMERIC, DATE_MONTH, DATE_BARE_MONTH,
     METRIC_PERCENT, METRIC_ARABIC, METRIC_CHINESE,
     *CANDIDATE_RULES,
 )
