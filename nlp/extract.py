@@ -148,11 +148,12 @@ def extract_law(text: str, standalone: bool = True) -> list[Entity]:
         for i in range(a, b):
             taken[i] = True
     titles = _bracket_titles(text)
+    cut = _cut_off_title(text)
     for k, (a, b) in enumerate(titles):
         title = text[a:b].strip()
         if not title or _NOT_LAW_TITLE.search(title) or _not_law_context(text, titles, k):
             continue
-        out.append(_ent(LAW_CUT_OFF if b == len(text.rstrip()) and "》" not in text[b:] else LAW_BRACKET_TITLE, a, b, text))
+        out.append(_ent(LAW_CUT_OFF if (a, b) == cut else LAW_BRACKET_TITLE, a, b, text))
         for i in range(a - 1, min(b + 1, len(text))):
             taken[i] = True
     # a closing 》 whose opening 《 was lost in scraping: 行政处罚法》、《…
