@@ -107,16 +107,16 @@ def train_decoding(
                 model, hand, shared_default(reports, "reports.jsonl", "--reports").parent, unseen_from,
                 write=not dry_run, cv=cv if cv is not None else 5, hold=hold)
             where = f"the hand labels of {hand} from record {unseen_from} on ({sum(f['sentences'] for f in cv_result.per_fold)} sentences)"
-        elif gold is None:
-            docs = hand_gold_documents(hand, shared_default(reports, "reports.jsonl", "--reports").parent)
-            where = f"{len(docs)} hand-labelled training documents of {hand}"
-            if (model / "validation.json").exists():  # the documents the model was not trained on
-                held = set(json.loads((model / "validation.json").read_text(encoding="utf-8"))["documents"])
-                docs = [d for d in docs if d.doc_id in held]
-                where = f"the {len(docs)} hand-labelled training documents held out from training (validation.json)"
         else:
-            docs, where = str(gold), str(gold)
-        if unseen_from is None:
+            if gold is None:
+                docs = hand_gold_documents(hand, shared_default(reports, "reports.jsonl", "--reports").parent)
+                where = f"{len(docs)} hand-labelled training documents of {hand}"
+                if (model / "validation.json").exists():  # the documents the model was not trained on
+                    held = set(json.loads((model / "validation.json").read_text(encoding="utf-8"))["documents"])
+                    docs = [d for d in docs if d.doc_id in held]
+                    where = f"the {len(docs)} hand-labelled training documents held out from training (validation.json)"
+            else:
+                docs, where = str(gold), str(gold)
             best, trials, cv_result = tune_decoding(model, docs, write=not dry_run, cv=cv)
     except (OSError, ValueError) as e:
         fail(one_line(e))

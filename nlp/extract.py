@@ -148,7 +148,7 @@ def extract_law(text: str, standalone: bool = True) -> list[Entity]:
         for i in range(a, b):
             taken[i] = True
     titles = _bracket_titles(text)
-    cut = _cut_off_title(text)
+    cut = _cut_off_title(text)  # if any, the last of ``titles``
     for k, (a, b) in enumerate(titles):
         title = text[a:b].strip()
         if not title or _NOT_LAW_TITLE.search(title) or _not_law_context(text, titles, k):
