@@ -155,6 +155,9 @@ def train_stack_cmd(
     hand: Path = typer.Option(Path("eval/hand/train_sentences.jsonl"), "--hand", help="standoff hand labels"),
     reports: Optional[Path] = typer.Option(None, "--reports", help="reports.jsonl (default: ../shared/data/reports.jsonl)"),
     folds: int = typer.Option(5, "--folds", min=2, help="document-grouped cross-validation folds for C"),
+    freeze: Optional[list[str]] = typer.Option(
+        None, "--freeze", help="a label the stack never moves a sentence to or from (repeatable; default: problems "
+        "and plans, which the unseen hand labels hold too few of; `none`: no label)"),
     seed: int = typer.Option(0, "--seed"),
 ) -> None:
     """Train the stack of a classifier (MODEL/stack/: a second decoding stage fitted on hand labels the
@@ -164,8 +167,9 @@ def train_stack_cmd(
     if not (model / "config.json").exists():
         fail(f"{model}: not a model directory (no config.json)")
     try:
+        frozen = None if not freeze else tuple(lab for lab in freeze if lab != "none")
         r = train_stack(model, hand, shared_default(reports, "reports.jsonl", "--reports").parent, unseen_from,
-                        folds=folds, seed=seed)
+                        folds=folds, seed=seed, frozen=frozen)
     except (OSError, ValueError) as e:
         fail(one_line(e))
     best = r.cv[r.c]

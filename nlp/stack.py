@@ -8,9 +8,11 @@ in context and its neighbours', the decoded label, the mandated section heading 
 document's plan probability, its relative position, and the sentence-alone TF-IDF model's
 probabilities (``MODEL/alone/``). It is trained by ``nlp train stack`` (``nlp.training.stack``).
 
-Two limits keep it where it has evidence. It never moves a sentence to or from ``problems``: the
-hand labels it is trained on hold few problems sentences, so that decision stays the decoder's
-(``FROZEN``). Sentences a rule fixed (page chrome, the document's own title) are not revised.
+Two limits keep it where it has evidence. It never moves a sentence to or from a *frozen* label:
+by default ``problems`` and ``plans`` (``FROZEN``), because the hand labels it is trained on hold
+few problems sentences and no plan or problem document, so those decisions (the problems cue, the
+plan-document rule) stay the decoder's; ``nlp train stack --freeze`` sets them, and the stack's
+config records them. Sentences a rule fixed (page chrome, the document's own title) are not revised.
 Stored without pickle: ``stack_config.json`` and ``model.safetensors`` (coef, intercept).
 """
 
@@ -25,7 +27,7 @@ import numpy as np
 
 STACK_DIR = "stack"
 CONFIG = "stack_config.json"
-FROZEN = ("problems",)
+FROZEN = ("problems", "plans")  # the default; a stack keeps its own in stack_config.json
 # per label block: p in context, decoded one-hot, mandated heading one-hot, previous and next
 # sentence's p in context, TF-IDF alone; then p(plan document) and relative position
 FEATURE_BLOCKS = ("log_p_context", "decoded", "mandated_heading", "log_p_previous", "log_p_next", "log_p_tfidf")
@@ -57,20 +59,22 @@ def n_features(n_labels: int) -> int:
 
 @dataclass
 class StackModel:
-    """A fitted multinomial logistic regression over ``sentence_features`` (columns: ``labels``)."""
+    """A fitted multinomial logistic regression over ``sentence_features`` (columns: ``labels``);
+    ``frozen``: the labels it never moves a sentence to or from."""
 
     labels: list[str]
     coef: np.ndarray
     intercept: np.ndarray
     config: dict
+    frozen: tuple[str, ...] = FROZEN
 
     def revise(self, features: np.ndarray, decoded: Sequence[int], fixed: Sequence[bool]) -> list[int]:
-        """The revised label index of each sentence: the stack's best label other than a ``FROZEN``
+        """The revised label index of each sentence: the stack's best label other than a frozen
         one, except where the decoder chose a frozen label or a rule fixed the sentence (``fixed``)."""
         if not len(decoded):
             return []
         z = features @ self.coef.T + self.intercept
-        frozen = [self.labels.index(lab) for lab in FROZEN if lab in self.labels]
+        frozen = [self.labels.index(lab) for lab in self.frozen if lab in self.labels]
         z[:, frozen] = -np.inf
         best = z.argmax(axis=1)
         return [int(d) if f or int(d) in frozen else int(b) for d, b, f in zip(decoded, best, fixed)]
@@ -82,7 +86,7 @@ class StackModel:
         out.mkdir(parents=True, exist_ok=True)
         save_file({"coef": np.ascontiguousarray(self.coef, dtype=np.float32),
                    "intercept": np.ascontiguousarray(self.intercept, dtype=np.float32)}, str(out / "model.safetensors"))
-        cfg = dict(self.config, labels=list(self.labels), feature_blocks=list(FEATURE_BLOCKS), frozen=list(FROZEN))
+        cfg = dict(self.config, labels=list(self.labels), feature_blocks=list(FEATURE_BLOCKS), frozen=list(self.frozen))
         (out / CONFIG).write_text(json.dumps(cfg, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
@@ -96,7 +100,10 @@ def load_stack(model_dir: str | Path, labels: Sequence[str] | None = None) -> St
         return None
     cfg = json.loads((d / CONFIG).read_text(encoding="utf-8"))
     arrays = load_file(str(d / "model.safetensors"))
-    m = StackModel(list(cfg["labels"]), arrays["coef"].astype(np.float64), arrays["intercept"].astype(np.float64), cfg)
+    m = StackModel(list(cfg["labels"]), arrays["coef"].astype(np.float64), arrays["intercept"].astype(np.float64), cfg,
+                   tuple(cfg.get("frozen", ("problems",))))  # stacks saved before the setting froze problems only
+    if not set(m.frozen) <= set(m.labels):
+        raise OSError(f"{d}: frozen labels {list(m.frozen)} are not among the stack's labels {m.labels}")
     if labels is not None and list(labels) != m.labels:
         raise OSError(f"{d}: stack labels {m.labels} are not the classifier's {list(labels)}")
     if list(cfg.get("feature_blocks", [])) != list(FEATURE_BLOCKS) or m.coef.shape != (len(m.labels), n_features(len(m.labels))):

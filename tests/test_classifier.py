@@ -300,19 +300,24 @@ def test_the_epoch_is_chosen_on_held_out_training_documents_and_dev_is_read_only
     cfg = json.loads((out / "stack" / "stack_config.json").read_text(encoding="utf-8"))
     assert cfg["train_sentences"] == 6 * n and cfg["train_documents"] == 6 and cfg["folds"] == 3
     assert set(cfg["cv_by_C"]) and "decoder alone" in (out / "stack" / "README.md").read_text(encoding="utf-8")
+    assert cfg["frozen"] == ["problems", "plans"]
     lab = BertSentenceLabeller(out)
-    assert lab.stack is not None
+    assert lab.stack is not None and lab.stack.frozen == ("problems", "plans")
     doc = build_document(TOY_REPORT)
     probs = lab.predict_proba([s.text for s in doc.sentences], sentence_contexts(doc))
     steps = lab.decode_steps(doc, probs, for_stack=True)
     lab.decode(doc, probs)
-    for i, s in enumerate(doc.sentences):  # problems is the decoder's call, both ways
-        assert (s.label == "problems") == (lab.labels[steps.path[i]] == "problems")
+    for i, s in enumerate(doc.sentences):  # problems and plans are the decoder's call, both ways
+        for frozen in ("problems", "plans"):
+            assert (s.label == frozen) == (lab.labels[steps.path[i]] == frozen)
         assert s.reason.endswith("+stack") == (s.label != lab.labels[steps.path[i]])
     (out / "alone").rename(tmp_path / "alone-away")
     with pytest.raises(OSError, match="stack/ needs the sentence-alone model"):
         BertSentenceLabeller(out)
     (tmp_path / "alone-away").rename(out / "alone")
+    r = run("train", "stack", "--model", str(out), "--hand", str(hand), "--reports", str(toy_reports),
+            "--unseen-from", "1", "--folds", "3", "--freeze", "nope")
+    assert r.returncode != 0 and "--freeze nope: not a label" in r.stderr and "Traceback" not in r.stderr
     r = run("train", "stack", "--model", str(out), "--hand", str(hand), "--reports", str(toy_reports),
             "--unseen-from", "999")
     assert r.returncode != 0 and "no hand label from record 999 on" in r.stderr and "Traceback" not in r.stderr

@@ -25,16 +25,20 @@ def test_features_put_each_block_in_its_place():
     assert sentence_features(np.zeros((0, k)), [], [], np.zeros((0, k)), 0.0).shape == (0, n_features(k))
 
 
-def test_the_stack_never_moves_a_sentence_to_or_from_problems_nor_one_a_rule_fixed():
+def test_the_stack_never_moves_a_sentence_to_or_from_a_frozen_label_nor_one_a_rule_fixed():
     k = len(LABELS)
     x, _ = _features(4)
     intercept = np.zeros(k)
     intercept[LABELS.index("problems")] = 100.0  # the stack's favourite is problems ...
+    intercept[LABELS.index("plans")] = 80.0  # ... then plans ...
     intercept[LABELS.index("other")] = 50.0  # ... then other
     m = StackModel(list(LABELS), np.zeros((k, x.shape[1])), intercept, {})
-    duty, problems, other = LABELS.index("duty"), LABELS.index("problems"), LABELS.index("other")
-    assert m.revise(x, [duty, problems, duty, duty], [False, False, True, False]) == [other, problems, duty, other]
+    assert m.frozen == ("problems", "plans")  # the default
+    duty, problems, plans, other = (LABELS.index(lab) for lab in ("duty", "problems", "plans", "other"))
+    assert m.revise(x, [duty, problems, plans, duty], [False, False, False, True]) == [other, problems, plans, duty]
     assert m.revise(x[:0], [], []) == []
+    only_problems = StackModel(list(LABELS), m.coef, intercept, {}, ("problems",))
+    assert only_problems.revise(x, [duty, problems, plans, duty], [False] * 4) == [plans, problems, plans, plans]
 
 
 def test_a_stack_directory_round_trips_and_a_mismatch_is_refused(tmp_path):
@@ -42,7 +46,14 @@ def test_a_stack_directory_round_trips_and_a_mismatch_is_refused(tmp_path):
     m = StackModel(list(LABELS), np.arange(k * n_features(k), dtype=float).reshape(k, -1), np.ones(k), {"C": 0.1})
     m.save(tmp_path / "stack")
     back = load_stack(tmp_path, LABELS)
-    assert np.allclose(back.coef, m.coef) and back.config["C"] == 0.1 and back.config["frozen"] == ["problems"]
+    assert np.allclose(back.coef, m.coef) and back.config["C"] == 0.1 and back.config["frozen"] == ["problems", "plans"]
+    assert back.frozen == ("problems", "plans")
+    StackModel(list(LABELS), m.coef, m.intercept, {}, ("problems",)).save(tmp_path / "stack")
+    assert load_stack(tmp_path, LABELS).frozen == ("problems",)
+    StackModel(list(LABELS), m.coef, m.intercept, {}, ("nope",)).save(tmp_path / "stack")
+    with pytest.raises(OSError, match="frozen labels"):
+        load_stack(tmp_path, LABELS)
+    m.save(tmp_path / "stack")
     assert load_stack(tmp_path / "nowhere") is None
     with pytest.raises(OSError, match="not the classifier's"):
         load_stack(tmp_path, list(reversed(LABELS)))

@@ -54,7 +54,7 @@ def _scores(y_true: list[str], y_pred: list[str]) -> dict:
             "per_label": {lab: round(v["f1"], 4) for lab, v in m["per_label"].items() if lab in present}}
 
 
-def _fit_stack(x: np.ndarray, y: np.ndarray, labels: list[str], c: float, seed: int):
+def _fit_stack(x: np.ndarray, y: np.ndarray, labels: list[str], c: float, seed: int, frozen: tuple[str, ...]):
     from sklearn.linear_model import LogisticRegression
 
     from ..stack import StackModel
@@ -68,16 +68,22 @@ def _fit_stack(x: np.ndarray, y: np.ndarray, labels: list[str], c: float, seed: 
     else:
         for row, cls in enumerate(clf.classes_):
             coef[cls], intercept[cls] = clf.coef_[row], clf.intercept_[row]
-    return StackModel(list(labels), coef, intercept, {})
+    return StackModel(list(labels), coef, intercept, {}, tuple(frozen))
 
 
 def train_stack(model_dir: str | Path, hand: str | Path, data_dir: str | Path, unseen_from: int, *, folds: int = 5,
-                seed: int = 0, progress: bool = True) -> StackResult:
-    """Fit ``MODEL/stack/`` on the hand labels from record ``unseen_from`` (1-based) on."""
+                seed: int = 0, frozen: tuple[str, ...] | None = None, progress: bool = True) -> StackResult:
+    """Fit ``MODEL/stack/`` on the hand labels from record ``unseen_from`` (1-based) on. ``frozen``: the
+    labels the stack never moves a sentence to or from (default ``nlp.stack.FROZEN``)."""
     from sklearn.model_selection import GroupKFold
 
     from ..modeling import BertSentenceLabeller, sentence_contexts
-    from ..stack import STACK_DIR
+    from ..stack import FROZEN, STACK_DIR
+
+    frozen = tuple(FROZEN if frozen is None else frozen)
+    unknown = [lab for lab in frozen if lab not in LABELS]
+    if unknown:
+        raise ValueError(f"--freeze {unknown[0]}: not a label (labels: {', '.join(LABELS)})")
     from .alone import _fit as fit_alone
     from .hand import hand_label_sites, unseen_by_document
 
@@ -133,18 +139,19 @@ def train_stack(model_dir: str | Path, hand: str | Path, data_dir: str | Path, u
         pred = np.zeros(len(y), dtype=int)
         for f in range(k):
             tr, te = groups != f, groups == f
-            m = _fit_stack(x[tr], y[tr], lab.labels, c, seed)
+            m = _fit_stack(x[tr], y[tr], lab.labels, c, seed, frozen)
             pred[te] = m.revise(x[te], [decoded[i] for i in np.where(te)[0]], [fixed[i] for i in np.where(te)[0]])
         cv[c] = _scores(gold, [lab.labels[i] for i in pred])
         if progress:
             print(f"C={c:g}: stack {cv[c]['macro_f1']:.4f} macro-F1, {cv[c]['accuracy']:.4f} accuracy "
                   f"(decoder alone {decoder['macro_f1']:.4f}, {decoder['accuracy']:.4f})", flush=True)
     c_best = max(C_GRID, key=lambda c: (cv[c]["macro_f1"], cv[c]["accuracy"], -c))
-    final = _fit_stack(x, y, lab.labels, c_best, seed)
+    final = _fit_stack(x, y, lab.labels, c_best, seed, frozen)
     final.config = {"type": "stack-logreg", "C": c_best, "seed": seed, "hand_labels": str(hand),
                     "unseen_from_record": unseen_from, "train_sentences": len(y), "train_documents": len(doc_ids),
                     "train_label_counts": dict(Counter(gold)), "folds": k,
-                    "cv_by_C": {str(c): v for c, v in cv.items()}, "cv_decoder_alone": decoder}
+                    "cv_by_C": {str(c): v for c, v in cv.items()}, "cv_decoder_alone": decoder,
+                    "frozen": list(frozen)}
     out = model_dir / STACK_DIR
     final.save(out)
     (out / "README.md").write_text(_card(final.config, model_dir), encoding="utf-8")
@@ -157,13 +164,17 @@ def _card(cfg: dict, model_dir: Path) -> str:
     labs = sorted(set(best["per_label"]) | set(dec["per_label"]), key=lambda lab: LABELS.index(lab))
     table = "\n".join(f"| {lab} | {dec['per_label'].get(lab, 0):.3f} | {best['per_label'].get(lab, 0):.3f} |" for lab in labs)
     by_c = ", ".join(f"C={c} → {v['macro_f1']:.3f}" for c, v in cfg["cv_by_C"].items())
+    from ..stack import FROZEN
+
+    freeze = "" if tuple(cfg["frozen"]) == tuple(FROZEN) else "".join(f" --freeze {lab}" for lab in cfg["frozen"]) or " --freeze none"
     return f"""# Stack of {model_dir.name}
 
 A multinomial logistic regression (C={cfg['C']:g}) that revises the decoded label of each sentence
 (`nlp.stack`): features are the classifier's probabilities in context (the sentence's and its
 neighbours'), the decoded label, the mandated section heading above the sentence, the document's plan
 probability, the relative position and the sentence-alone TF-IDF model's probabilities. It never
-moves a sentence to or from `problems`, and leaves sentences a rule fixed (page chrome, title).
+moves a sentence to or from {' or '.join(f'`{lab}`' for lab in cfg['frozen']) or 'no label'} (frozen: the labels it
+has too little evidence on), and leaves sentences a rule fixed (page chrome, title).
 
 Trained on the {cfg['train_sentences']} hand labels of `{cfg['hand_labels']}` from record
 {cfg['unseen_from_record']} on ({cfg['train_documents']} documents), made after the classifier
@@ -178,5 +189,5 @@ macro-F1 {by_c}. At the chosen C, against the decoder alone on the same sentence
 | macro-F1 | {dec['macro_f1']:.3f} | {best['macro_f1']:.3f} |
 | accuracy | {dec['accuracy']:.3f} | {best['accuracy']:.3f} |
 
-Made by `nlp train stack --model {model_dir} --hand {cfg['hand_labels']} --unseen-from {cfg['unseen_from_record']}`.
+Made by `nlp train stack --model {model_dir} --hand {cfg['hand_labels']} --unseen-from {cfg['unseen_from_record']}{freeze}`.
 """
