@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One GPU session: pretrain the `small` encoder (6 layers / 384 hidden) on the corpus, fine-tune
-# the sentence classifier on it (two recipes, the better on dev is kept; then its document-kind
-# model and decoding, as for the shipped classifier-small) and, with the time
+# the sentence classifier on it (two recipes, each with its epoch chosen on held-out training documents,
+# the better there is kept; then its document-kind model and decoding) and, with the time
 # left, the entity tagger. Every step has a time limit so the whole script fits a 10-minute
 # device call; each result is packed into OUT as soon as it exists.
 #
@@ -34,7 +34,8 @@ cp "$ENC/pretrain_summary.json" "$W/" 2>/dev/null
 [ -f "$ENC/model.safetensors" ] || { pack_logs; exit 4; }
 half_and_split "$ENC" encoder-small; pack_logs
 
-# 2. classifier: two recipes, each with early stopping on dev; the better one is returned
+# 2. classifier: two recipes, each with its epoch chosen on held-out training documents (validation.json);
+#    the better there is returned (dev is only scored, for the model card)
 train() {  # NAME LIMIT_S ARGS...
     local name=$1 limit=$2; shift 2
     log "classify $name"
@@ -56,7 +57,7 @@ scores = {}
 for n in ("clf-c", "clf-a"):
     p = Path(sys.argv[1]) / f"{n}.summary.json"
     if p.exists():
-        scores[n] = json.loads(p.read_text()).get("best_dev_macro_f1_context") or -1
+        scores[n] = json.loads(p.read_text()).get("best_valid_macro_f1_context") or -1
     elif (Path(sys.argv[1]) / n / "model.safetensors").exists():  # stopped by its time limit after a best epoch
         scores[n] = -0.5
 print(max(scores, key=scores.get) if scores else "")
@@ -65,7 +66,8 @@ EOF
 log "best classifier: ${best:-none}"
 if [ -n "$best" ]; then
     rm -rf "$W/classifier-small" && cp -r "$W/$best" "$W/classifier-small"
-    # the rest of the shipped recipe: the document-kind model, then the decoding chosen on dev
+    # the rest of the recipe: the document-kind model, then the decoding chosen on validation.json
+    # (eval/gpu_clean.sh chooses it on the hand labels the classifier never saw instead)
     python -m nlp train doc-kind --reports "$D/reports.jsonl" --output "$W/classifier-small/doc_kind" > "$W/dockind.log" 2>&1
     log "doc-kind rc=$?"
     timeout 120 python -m nlp train decoding --model "$W/classifier-small" --hand eval/hand/train_sentences.jsonl --reports "$D/reports.jsonl" > "$W/decoding.log" 2>&1
