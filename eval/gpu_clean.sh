@@ -40,14 +40,7 @@ log "hand labels for training: $(wc -l < "$W/hand_train.jsonl") of $(wc -l < "$H
 
 # 1. pretraining on the corpus as it is now: the corpus vocabulary of encoder-mini (build_vocab gives the same list)
 ENC=$W/encoder-clean
-mkdir -p "$ENC" && cp models/encoder-mini/{vocab.txt,tokenizer.json,tokenizer_config.json} "$ENC/"
-log "pretrain $CONFIG for $PRETRAIN_MIN min (data in memory)"
-timeout "$(python -c "print(int($PRETRAIN_MIN * 60 + 100))")" python -m nlp pretrain --corpus "$D/corpus" --config "$CONFIG" \
-    --output "$ENC" --data memory --workers 12 --masking char --seq-len 128 --batch-size "$BATCH" --lr 5e-4 \
-    --warmup-steps 1000 --max-steps 1000000 --max-minutes "$PRETRAIN_MIN" --save-every 1000000 --log-every 200 \
-    > "$W/pretrain.log" 2>&1
-log "pretrain rc=$?"
-cp "$ENC/pretrain_summary.json" "$W/" 2>/dev/null
+pretrain_in_memory "$ENC"
 [ -f "$ENC/model.safetensors" ] || { pack_logs; exit 4; }
 pack_logs
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One 10-minute GPU call (session 7): pretrain the `small` encoder (6 layers / 384 hidden) with the
+# One 10-minute GPU call: pretrain the `small` encoder (6 layers / 384 hidden) with the
 # corpus tokenised once and blocks drawn and masked on the GPU (`nlp pretrain --data memory`),
 # then on it: the entity tagger (`nlp train ner`, two learning rates; the better on dev returns)
 # and the sentence classifier (the recipe of the shipped classifier-small). Every step has a time
@@ -11,7 +11,7 @@
 # OUT/encoder-small.tar.part-* (the pretrained encoder, MLM head included), OUT/ner-small.tar.part-*,
 # OUT/logs.tar.gz (logs and summaries, the classifier's scores among them). The transfer allows 8 files
 # and 64 MiB, so the classifier itself comes back only with RETURN_CLASSIFIER=1 (then instead of the
-# encoder). Session 7 ran it before the encoder was returned: that run brought the classifier and tagger.
+# encoder). The run recorded in docs/experiments.md brought the classifier and the tagger back.
 set -uo pipefail
 D=${1:-../shared/data}
 OUT=${2:-runs/gpu-encoder}
@@ -33,14 +33,7 @@ check_env
 
 # 1. pretraining: the corpus vocabulary of encoder-mini (build_vocab gives the same list)
 ENC=$W/encoder-small
-mkdir -p "$ENC" && cp models/encoder-mini/{vocab.txt,tokenizer.json,tokenizer_config.json} "$ENC/"
-log "pretrain $CONFIG for $PRETRAIN_MIN min (data in memory)"
-timeout "$(python -c "print(int($PRETRAIN_MIN * 60 + 100))")" python -m nlp pretrain --corpus "$D/corpus" --config "$CONFIG" \
-    --output "$ENC" --data memory --workers 12 --masking char --seq-len 128 --batch-size "$BATCH" --lr 5e-4 \
-    --warmup-steps 1000 --max-steps 1000000 --max-minutes "$PRETRAIN_MIN" --save-every 1000000 --log-every 200 \
-    > "$W/pretrain.log" 2>&1
-log "pretrain rc=$?"
-cp "$ENC/pretrain_summary.json" "$W/" 2>/dev/null
+pretrain_in_memory "$ENC"
 python -c "import json,sys; d=json.load(open(sys.argv[1])); print({k: d.get(k) for k in ('steps','tokens_seen','final_loss_ema','corpus_tokens','tokenise_minutes','minutes_this_run')}); print(d['history'][-1] if d['history'] else '')" "$ENC/pretrain_summary.json"
 [ -f "$ENC/model.safetensors" ] || { pack_logs; exit 4; }
 [ "$RETURN_CLASSIFIER" = 1 ] || half_and_split "$ENC" encoder-small

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One GPU session: pretrain the `small` encoder (6 layers / 384 hidden) on the corpus, fine-tune
+# One GPU call: pretrain the `small` encoder (6 layers / 384 hidden) on the corpus, fine-tune
 # the sentence classifier on it (two recipes, each with its epoch chosen on held-out training documents,
 # the better there is kept; then its document-kind model and decoding) and, with the time
 # left, the entity tagger. Every step has a time limit so the whole script fits a 10-minute
@@ -45,7 +45,7 @@ train() {  # NAME LIMIT_S ARGS...
     cp "$W/$name/training_summary.json" "$W/$name.summary.json" 2>/dev/null
 }
 # clf-c is the recipe of the shipped classifier-small (8 epochs with early stopping); in the
-# session that made it, clf-a and clf-b ran in this script and clf-c / clf-d in a second call
+# run that made it, clf-a and clf-b ran in this script and clf-c / clf-d in a second call
 train clf-c 150 --epochs "${EPOCHS_C:-8}" --lr 5e-5 --batch-size 32 --weak-per-label 1500 --hand-weight 5
 pack_logs
 train clf-a $((150 < 560 - SECONDS ? 150 : 560 - SECONDS)) --epochs "$EPOCHS" --lr 1e-4 --batch-size 32 --weak-per-label 2500
