@@ -26,8 +26,6 @@ END=${END:-540}              # seconds: nothing new starts after this
 mkdir -p "$OUT" "$W"
 export PYTHONUNBUFFERED=1 TOKENIZERS_PARALLELISM=false TQDM_MININTERVAL=30 HF_HUB_OFFLINE=1
 . "$(dirname "$0")/gpu_lib.sh"
-left() { echo $((END - SECONDS)); }
-limit() { local want=$1 l; l=$(left); echo $((want < l ? want : l)); }
 
 check_env
 

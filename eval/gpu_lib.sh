@@ -1,5 +1,7 @@
 # Shared by the device scripts eval/gpu_small.sh, eval/gpu_encoder.sh and eval/gpu_clean.sh (sourced; needs OUT and W).
 log() { echo "[$(date +%T) +${SECONDS}s] $*"; }
+left() { echo $((END - SECONDS)); }  # seconds until END (set by the script), when nothing new starts
+limit() { local want=$1 l; l=$(left); echo $((want < l ? want : l)); }  # WANT seconds, or fewer if END is nearer
 pack_logs() { tar czf "$OUT/logs.tar.gz" -C "$W" $(cd "$W" && ls *.log *.json 2>/dev/null) 2>/dev/null; }
 half_and_split() {  # DIR NAME: half-precision copy of a model dir, tarred and split into 15 MB parts
     mkdir -p "$W/ship"
