@@ -79,13 +79,13 @@ def train_stack(model_dir: str | Path, hand: str | Path, data_dir: str | Path, u
 
     from ..modeling import BertSentenceLabeller, sentence_contexts
     from ..stack import FROZEN, STACK_DIR
+    from .alone import _fit as fit_alone
+    from .hand import hand_label_sites, unseen_by_document
 
     frozen = tuple(FROZEN if frozen is None else frozen)
     unknown = [lab for lab in frozen if lab not in LABELS]
     if unknown:
         raise ValueError(f"--freeze {unknown[0]}: not a label (labels: {', '.join(LABELS)})")
-    from .alone import _fit as fit_alone
-    from .hand import hand_label_sites, unseen_by_document
 
     model_dir = Path(model_dir)
     lab = BertSentenceLabeller(model_dir)
